@@ -1,0 +1,149 @@
+"""`nodeflow run | validate | nodes | serve` — the command line (a contract, see DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    from .workflow import parse_param_value
+
+    values = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--param needs NAME=VALUE, got {pair!r}")
+        values[name] = parse_param_value(text)
+    return values
+
+
+def _registry(args: argparse.Namespace):
+    from .registry import default_registry
+
+    return default_registry(args.nodes_dir or ())
+
+
+def _load(path: str):
+    from .workflow import Workflow
+
+    return Workflow.load(path)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"{len(problems)} problem(s) found", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .plan import validate
+    from .problems import ProblemList
+
+    try:
+        workflow = _load(args.workflow).with_params(_params(args.param))
+        problems = validate(workflow, _registry(args))
+    except ProblemList as exc:
+        problems = exc.problems
+    if problems:
+        _print_problems(problems)
+        return EXIT_INVALID
+    print(f"{args.workflow}: ok")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .executor import Executor
+    from .folders import Folders
+    from .problems import ProblemList
+    from .progress import ProgressBar
+
+    folders = Folders(output=Path(args.output), input=Path(args.input_dir), models=[Path(m) for m in args.models_dir],
+                      trust_paths=True)
+    executor = Executor(_registry(args), device=args.device, folders=folders)
+    try:
+        workflow = _load(args.workflow)
+        with ProgressBar() as bar:
+            report = executor.run(workflow, params=_params(args.param), on_event=bar)
+    except ProblemList as exc:
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    for node_id, ui in report.ui.items():
+        for image in ui.get("images", []):
+            print(Path(folders.root(image.get("type", "output"))) / image.get("subfolder", "") / image["filename"])
+    for failure in report.failures:
+        print(f"error: node {failure.node_id!r} ({failure.node_type}) failed: {failure.message}", file=sys.stderr)
+        if args.verbose:
+            print(failure.traceback, file=sys.stderr)
+    if report.interrupted:
+        print("interrupted", file=sys.stderr)
+    if args.report:
+        Path(args.report).write_text(json.dumps(report.summary(), indent=2))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    if args.json:
+        print(json.dumps(registry.schema(), indent=2))
+        return EXIT_OK
+    for definition in registry:
+        inputs = ", ".join(f"{n}: {s.type_name}" for n, s in definition.inputs.items())
+        outputs = ", ".join(f"{n}: {s.type_name}" for n, s in definition.outputs.items()) or "-"
+        print(f"{definition.type_id} v{definition.version} [{definition.category}]  ({inputs}) -> {outputs}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from .server.app import serve
+    except ImportError:
+        print("nodeflow serve: the server is not built yet", file=sys.stderr)
+        return EXIT_FAILED
+    return serve(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nodeflow", description="Typed node workflows for diffusion models.")
+    parser.add_argument("--nodes-dir", action="append", type=Path, help="extra folder of node modules (*.py)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a workflow and write its images")
+    run.add_argument("workflow")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a workflow param (JSON or string)")
+    run.add_argument("--output", default="output", help="folder for output images (default ./output)")
+    run.add_argument("--input-dir", default="input", help="folder input images are read from")
+    run.add_argument("--models-dir", action="append", default=["models"], help="folder(s) to look for models in")
+    run.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
+    run.add_argument("--report", help="write the run report (executed, cached, seconds) as JSON here")
+    run.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed nodes")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a workflow and print every problem")
+    validate.add_argument("workflow")
+    validate.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    validate.set_defaults(func=cmd_validate)
+
+    nodes = sub.add_parser("nodes", help="list node types")
+    nodes.add_argument("--json", action="store_true", help="print every node's schema as JSON")
+    nodes.set_defaults(func=cmd_nodes)
+
+    serve = sub.add_parser("serve", help="run the API server and web editor")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8188)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""The executor: runs a plan in order, re-using every output whose inputs did not change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from .cache import OutputCache
+from .context import Context, Interrupted
+from .device import resolve_device
+from .events import (
+    Event, NodeFailed, NodeFinished, NodeProgress, NodesCached, NodeStarted, RunFinished, RunInterrupted,
+    RunStarted, Subscriber,
+)
+from .folders import Folders
+from .models import ModelService
+from .plan import Plan, Step, plan
+from .registry import Registry
+from .workflow import Workflow
+
+_SHOWN_INPUT_CHARS = 200
+
+
+@dataclass
+class NodeFailure:
+    node_id: str
+    node_type: str
+    message: str
+    exception_type: str
+    traceback: str
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ui: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failures: list[NodeFailure] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    interrupted: bool = False
+    total_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.interrupted
+
+    def value(self, node_id: str, output: str) -> Any:
+        return self.outputs[node_id][output]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "executed": self.executed, "cached": self.cached, "skipped": self.skipped,
+            "failures": [f.to_dict() for f in self.failures], "seconds": self.seconds,
+            "interrupted": self.interrupted, "total_seconds": self.total_seconds,
+        }
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_INPUT_CHARS else text[: _SHOWN_INPUT_CHARS - 3] + "..."
+
+
+def _literal_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
+
+
+class Executor:
+    """Runs workflows on one device with one cache; one run at a time.
+
+    The cache, models and device live as long as the executor: a server worker
+    or a Python session keeps one and re-runs only what changed.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        cache: OutputCache | None = None,
+        device: str = "auto",
+        folders: Folders | None = None,
+    ) -> None:
+        self.registry = registry
+        self.cache = cache if cache is not None else OutputCache()
+        self.device = resolve_device(device)
+        self.folders = folders or Folders()
+        self.models = ModelService(self.device)
+        self._interrupt = threading.Event()
+        self._run_lock = threading.Lock()
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.remove(subscriber)
+
+    def interrupt(self) -> None:
+        """Stop the current run at the next check (between nodes or steps)."""
+        self._interrupt.set()
+
+    def run(
+        self,
+        workflow: Workflow,
+        params: dict[str, Any] | None = None,
+        targets: Iterable[str] | None = None,
+        run_id: str | None = None,
+        on_event: Subscriber | None = None,
+    ) -> RunReport:
+        """Validate, plan and run; raises ProblemList when the workflow cannot run at all."""
+        if params:
+            workflow = workflow.with_params(params)
+        steps = plan(workflow, self.registry, targets)
+        with self._run_lock:
+            self._interrupt.clear()
+            return _Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event).execute()
+
+    def cache_key(self, step: Step, upstream: dict[str, str]) -> str:
+        definition = step.definition
+        parts = [definition.type_id, definition.version, _literal_json(step.literals)]
+        parts += [f"{name}<{upstream[src]}.{out}" for name, (src, out) in sorted(step.links.items())]
+        if definition.fingerprint is not None:
+            parts.append(definition.fingerprint(step.literals, self.folders))
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+class _Run:
+    def __init__(self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None) -> None:
+        self.executor = executor
+        self.plan = steps
+        self.workflow_json = workflow.to_dict()
+        self.report = RunReport(run_id)
+        self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
+        self.current_inputs: dict[str, Any] | None = None
+
+    def emit(self, event: Event) -> None:
+        for subscriber in self.subscribers:
+            subscriber(event)
+
+    def progress(self, node_id: str, value: int, total: int, preview: Any) -> None:
+        self.emit(NodeProgress(self.report.run_id, node_id, value, total, preview))
+
+    def execute(self) -> RunReport:
+        started = time.perf_counter()
+        report, executor = self.report, self.executor
+        self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
+        keys: dict[str, str] = {}
+        hits = {}
+        for step in self.plan.steps:
+            keys[step.node_id] = key = executor.cache_key(step, keys)
+            entry = executor.cache.get(key)
+            if entry is not None:
+                hits[step.node_id] = entry
+        if hits:
+            self.emit(NodesCached(report.run_id, list(hits)))
+        dead: set[str] = set()
+        for step in self.plan.steps:
+            node_id = step.node_id
+            if node_id in hits:
+                entry = hits[node_id]
+                report.outputs[node_id] = entry.outputs
+                report.cached.append(node_id)
+                if entry.ui:
+                    report.ui[node_id] = entry.ui
+                    self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
+                continue
+            if any(src in dead for src, _ in step.links.values()):
+                dead.add(node_id)
+                report.skipped.append(node_id)
+                continue
+            if executor._interrupt.is_set():
+                self.interrupted(step)
+                break
+            try:
+                self.run_step(step, keys[node_id])
+            except Interrupted:
+                self.interrupted(step)
+                break
+            except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
+                dead.add(node_id)
+                self.failed(step, exc)
+        report.total_seconds = time.perf_counter() - started
+        self.emit(RunFinished(report.run_id, report))
+        return report
+
+    def inputs_of(self, step: Step) -> dict[str, Any]:
+        kwargs = dict(step.literals)
+        for name, (src, out) in step.links.items():
+            value = self.report.outputs[src][out]
+            spec = step.definition.inputs[name]
+            if spec.adapter is not None:
+                try:
+                    value = spec.adapter.validate_python(value)
+                except ValidationError as exc:
+                    detail = "; ".join(e["msg"] for e in exc.errors())
+                    raise ValueError(f"input {name!r} got an invalid value from {src!r}.{out}: {detail}") from exc
+            kwargs[name] = value
+        return kwargs
+
+    def run_step(self, step: Step, key: str) -> None:
+        executor, report = self.executor, self.report
+        definition = step.definition
+        self.emit(NodeStarted(report.run_id, step.node_id, definition.type_id))
+        started = time.perf_counter()
+        self.current_inputs = None
+        ctx = Context(
+            step.node_id, definition.type_id, executor.device, executor.models, executor.folders,
+            self.workflow_json, executor._interrupt, self.progress,
+        )
+        self.current_inputs = kwargs = self.inputs_of(step)
+        outputs = definition.call(kwargs, ctx)
+        seconds = time.perf_counter() - started
+        executor.cache.put(key, outputs, ctx.ui)
+        report.outputs[step.node_id] = outputs
+        if ctx.ui:
+            report.ui[step.node_id] = ctx.ui
+        report.executed.append(step.node_id)
+        report.seconds[step.node_id] = seconds
+        self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
+
+    def failed(self, step: Step, exc: Exception) -> None:
+        inputs = self.current_inputs or step.literals
+        failure = NodeFailure(
+            step.node_id, step.definition.type_id, str(exc) or type(exc).__name__, type(exc).__name__,
+            "".join(traceback.format_exception(exc)), {k: _short(v) for k, v in inputs.items()},
+        )
+        self.current_inputs = None
+        self.report.failures.append(failure)
+        self.emit(NodeFailed(self.report.run_id, failure))
+
+    def interrupted(self, step: Step) -> None:
+        self.report.interrupted = True
+        self.emit(RunInterrupted(self.report.run_id, step.node_id, step.definition.type_id))

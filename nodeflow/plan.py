@@ -1,0 +1,186 @@
+"""Validation and planning: a workflow becomes an ordered list of steps, or every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import networkx as nx
+from pydantic import ValidationError
+
+from .node import InputSpec, NodeDef
+from .problems import Problem, ProblemList
+from .registry import Registry
+from .typing_rules import link_problem
+from .workflow import Link, NodeSpec, Workflow, as_link
+
+
+@dataclass(frozen=True)
+class Step:
+    node_id: str
+    definition: NodeDef
+    literals: dict[str, Any]
+    links: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: list[Step]
+    output_nodes: list[str]
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _literal_problem(node_id: str, spec: InputSpec, value: Any) -> tuple[Any, Problem | None]:
+    if not spec.is_widget:
+        return value, Problem(
+            "literal_for_socket",
+            f"takes a link from an output of type {spec.type_name}, not a literal value",
+            node_id, spec.name,
+        )
+    try:
+        return spec.adapter.validate_python(value), None  # type: ignore[union-attr]
+    except ValidationError as exc:
+        detail = "; ".join(e["msg"] for e in exc.errors())
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return value, Problem("invalid_value", f"{detail} (got {shown}, type {spec.type_name})", node_id, spec.name)
+
+
+def _link_problem(workflow: Workflow, registry: Registry, node_id: str, spec: InputSpec, link: Link) -> tuple[str | None, Problem | None]:
+    source = workflow.nodes.get(link.node)
+    if source is None:
+        hint = _suggest(link.node, workflow.nodes)
+        return None, Problem("missing_node", f"links to node {link.node!r}, which does not exist{hint}", node_id, spec.name)
+    source_def = registry.get(source.type)
+    if source_def is None:
+        return None, None
+    output = source_def.output_name(link.output)
+    if output is None:
+        names = ", ".join(source_def.output_names) or "none"
+        return None, Problem(
+            "missing_output",
+            f"links to output {link.output!r} of node {link.node!r} ({source.type}), which has outputs: {names}",
+            node_id, spec.name,
+        )
+    mismatch = link_problem(source_def.outputs[output].annotation, spec.annotation)
+    if mismatch:
+        return None, Problem("type_mismatch", f"link from {link.node!r}.{output}: {mismatch}", node_id, spec.name)
+    return output, None
+
+
+def _check_node(workflow: Workflow, registry: Registry, node_id: str, node: NodeSpec, problems: list[Problem]) -> Step | None:
+    definition = registry.get(node.type)
+    if definition is None:
+        hint = _suggest(node.type, (d.type_id for d in registry))
+        problems.append(Problem("unknown_type", f"unknown node type {node.type!r}{hint}", node_id))
+        return None
+    literals: dict[str, Any] = {}
+    links: dict[str, tuple[str, str]] = {}
+    ok = True
+    for name, value in node.inputs.items():
+        spec = definition.inputs.get(name)
+        if spec is None:
+            hint = _suggest(name, definition.inputs)
+            problems.append(Problem("unknown_input", f"{node.type} has no input {name!r}{hint}", node_id, name))
+            ok = False
+            continue
+        link = as_link(value)
+        if link is not None:
+            output, problem = _link_problem(workflow, registry, node_id, spec, link)
+            if output is not None:
+                links[name] = (link.node, output)
+        else:
+            literals[name], problem = _literal_problem(node_id, spec, value)
+        if problem:
+            problems.append(problem)
+            ok = False
+    for name, spec in definition.inputs.items():
+        if name in node.inputs:
+            continue
+        if spec.required:
+            kind = spec.type_name if spec.is_widget else f"a link of type {spec.type_name}"
+            problems.append(Problem("missing_input", f"required input is missing (needs {kind})", node_id, name))
+            ok = False
+        else:
+            literals[name] = spec.default
+    return Step(node_id, definition, literals, links) if ok else None
+
+
+def _graph(workflow: Workflow) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(workflow.nodes)
+    for node_id, node in workflow.nodes.items():
+        for link in node.links().values():
+            if link.node in workflow.nodes:
+                graph.add_edge(link.node, node_id)
+    return graph
+
+
+def _cycle_problems(graph: nx.DiGraph) -> list[Problem]:
+    problems = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
+            members = sorted(component)
+            path = " → ".join(members + [members[0]])
+            problems.append(Problem("cycle", f"nodes form a cycle: {path}", members[0]))
+    return problems
+
+
+def _param_problems(workflow: Workflow, registry: Registry) -> list[Problem]:
+    problems = []
+    for name, param in workflow.params.items():
+        node = workflow.nodes.get(param.node)
+        if node is None:
+            problems.append(Problem("bad_param", f"param {name!r} points to missing node {param.node!r}", param.node, param.input))
+            continue
+        definition = registry.get(node.type)
+        if definition is not None and param.input not in definition.inputs:
+            problems.append(Problem("bad_param", f"param {name!r} points to input {param.input!r}, which {node.type} does not have", param.node, param.input))
+    return problems
+
+
+def plan(workflow: Workflow, registry: Registry, targets: Iterable[str] | None = None) -> Plan:
+    """Check everything, then order the steps that the output nodes (or `targets`) need.
+
+    Raises ProblemList with every problem found, sorted by node and input.
+    """
+    problems: list[Problem] = []
+    steps = {}
+    for node_id, node in workflow.nodes.items():
+        step = _check_node(workflow, registry, node_id, node, problems)
+        if step is not None:
+            steps[node_id] = step
+    problems += _param_problems(workflow, registry)
+    graph = _graph(workflow)
+    problems += _cycle_problems(graph)
+    if targets is None:
+        wanted = [n for n, node in workflow.nodes.items() if (d := registry.get(node.type)) and d.output_node]
+        if not wanted and workflow.nodes:
+            problems.append(Problem("no_output", "the workflow has no output node (save, preview, …), so nothing would run"))
+    else:
+        wanted = list(targets)
+        problems += [Problem("missing_node", "requested output node does not exist", t) for t in wanted if t not in workflow.nodes]
+    if problems:
+        raise ProblemList(problems)
+    needed = set(wanted)
+    frontier = list(wanted)
+    while frontier:
+        for parent in graph.predecessors(frontier.pop()):
+            if parent not in needed:
+                needed.add(parent)
+                frontier.append(parent)
+    order = [n for n in nx.topological_sort(graph) if n in needed]
+    return Plan([steps[n] for n in order], wanted)
+
+
+def validate(workflow: Workflow, registry: Registry) -> list[Problem]:
+    try:
+        plan(workflow, registry)
+    except ProblemList as exc:
+        return exc.problems
+    return []

@@ -1,0 +1,102 @@
+"""The node registry: which node types exist, where they came from, and their schemas.
+
+Node modules are plain modules of `@node` functions. A registry collects them
+from the built-in `nodes` package, from the `nodeflow.nodes` entry-point group
+(each entry point names a module), and from `--nodes-dir` folders of `.py` files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable
+
+from .node import NodeDef, definition_of
+from .typing_rules import socket_classes
+
+ENTRY_POINT_GROUP = "nodeflow.nodes"
+
+
+class DuplicateNodeType(ValueError):
+    """Two node functions claim the same type id."""
+
+
+class Registry:
+    def __init__(self, functions: Iterable[Any] = ()) -> None:
+        self._defs: dict[str, NodeDef] = {}
+        self.add(*functions)
+
+    def add(self, *functions: Any) -> None:
+        for func in functions:
+            definition = definition_of(func)
+            if definition is None:
+                raise TypeError(f"{func!r} is not a @node function")
+            known = self._defs.get(definition.type_id)
+            if known is not None and known.func is not func:
+                raise DuplicateNodeType(
+                    f"node type {definition.type_id!r} is defined twice: in {known.qualname} and in {definition.qualname}"
+                )
+            self._defs[definition.type_id] = definition
+
+    def add_module(self, module: ModuleType) -> None:
+        self.add(*(obj for obj in vars(module).values() if definition_of(obj) and obj.__module__ == module.__name__))
+
+    def get(self, type_id: str) -> NodeDef | None:
+        return self._defs.get(type_id)
+
+    def __getitem__(self, type_id: str) -> NodeDef:
+        return self._defs[type_id]
+
+    def __contains__(self, type_id: object) -> bool:
+        return type_id in self._defs
+
+    def __iter__(self):
+        return iter(sorted(self._defs.values(), key=lambda d: d.type_id))
+
+    def __len__(self) -> int:
+        return len(self._defs)
+
+    def close_matches(self, type_id: str) -> list[str]:
+        return difflib.get_close_matches(type_id, list(self._defs), n=3, cutoff=0.5)
+
+    def schema(self) -> dict[str, Any]:
+        """Every node's schema plus the table of socket types (name → base names)."""
+        from .schema import node_schema, type_table
+
+        classes = {
+            cls for d in self._defs.values() for spec in (*d.inputs.values(), *d.outputs.values())
+            for cls in socket_classes(spec.annotation)
+        }
+        return {"nodes": {d.type_id: node_schema(d) for d in self}, "types": type_table(classes)}
+
+
+def load_module_file(path: Path) -> ModuleType:
+    name = f"nodeflow_user_nodes.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load node module {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def default_registry(nodes_dirs: Iterable[Path] = (), entry_points_enabled: bool = True) -> Registry:
+    """The built-in node library, installed node packs, and node files from `nodes_dirs`."""
+    import nodes
+
+    registry = Registry()
+    for module in nodes.modules():
+        registry.add_module(module)
+    if entry_points_enabled:
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            registry.add_module(importlib.import_module(entry.value.split(":")[0]))
+    for folder in nodes_dirs:
+        for path in sorted(Path(folder).glob("*.py")):
+            registry.add_module(load_module_file(path))
+    return registry

@@ -1,0 +1,183 @@
+"""Workflow format 1 (the contract in DESIGN.md): parse, write, params, ComfyUI conversion."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .problems import Problem, ProblemList
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Link:
+    node: str
+    output: str | int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "output": self.output}
+
+
+def as_link(value: Any) -> Link | None:
+    """A link when `value` is an object with exactly the keys `node` and `output`."""
+    if isinstance(value, Link):
+        return value
+    if isinstance(value, dict) and len(value) == 2 and "node" in value and "output" in value:
+        if isinstance(value["node"], str) and isinstance(value["output"], (str, int)):
+            return Link(value["node"], value["output"])
+    return None
+
+
+@dataclass
+class NodeSpec:
+    type: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    title: str | None = None
+    pos: list[float] | None = None
+
+    def links(self) -> dict[str, Link]:
+        found = {}
+        for name, value in self.inputs.items():
+            link = as_link(value)
+            if link is not None:
+                found[name] = link
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type, "inputs": {
+            k: v.to_dict() if isinstance(v, Link) else v for k, v in self.inputs.items()
+        }}
+        if self.title is not None:
+            data["title"] = self.title
+        if self.pos is not None:
+            data["pos"] = list(self.pos)
+        return data
+
+
+@dataclass
+class Param:
+    node: str
+    input: str
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"node": self.node, "input": self.input}
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass
+class Workflow:
+    nodes: dict[str, NodeSpec] = field(default_factory=dict)
+    params: dict[str, Param] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Workflow:
+        """Parse format 1 (or ComfyUI's API format); raises ProblemList naming every malformed part."""
+        if is_comfy_prompt(data):
+            return from_comfy(data)
+        problems: list[Problem] = []
+        if not isinstance(data, dict):
+            raise ProblemList([Problem("format", "a workflow must be a JSON object")])
+        if data.get("nodeflow") != FORMAT_VERSION:
+            problems.append(Problem("format", f"'nodeflow' must be {FORMAT_VERSION} (format version), got {data.get('nodeflow')!r}"))
+        nodes: dict[str, NodeSpec] = {}
+        raw_nodes = data.get("nodes")
+        if not isinstance(raw_nodes, dict):
+            problems.append(Problem("format", "'nodes' must be an object of node id → node"))
+            raw_nodes = {}
+        for node_id, raw in raw_nodes.items():
+            if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+                problems.append(Problem("format", "a node must be an object with a string 'type'", node_id))
+                continue
+            inputs = raw.get("inputs", {})
+            if not isinstance(inputs, dict):
+                problems.append(Problem("format", "'inputs' must be an object", node_id))
+                inputs = {}
+            nodes[node_id] = NodeSpec(raw["type"], dict(inputs), raw.get("title"), raw.get("pos"))
+        params: dict[str, Param] = {}
+        for name, raw in (data.get("params") or {}).items():
+            if not isinstance(raw, dict) or not isinstance(raw.get("node"), str) or not isinstance(raw.get("input"), str):
+                problems.append(Problem("format", f"param {name!r} must be an object with string 'node' and 'input'"))
+                continue
+            params[name] = Param(raw["node"], raw["input"], raw.get("description", ""))
+        if problems:
+            raise ProblemList(problems)
+        return cls(nodes, params, dict(data.get("meta") or {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"nodeflow": FORMAT_VERSION, "nodes": {k: n.to_dict() for k, n in self.nodes.items()}}
+        if self.params:
+            data["params"] = {k: p.to_dict() for k, p in self.params.items()}
+        if self.meta:
+            data["meta"] = self.meta
+        return data
+
+    @classmethod
+    def load(cls, path: str | Path) -> Workflow:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ProblemList([Problem("format", f"{path} is not valid JSON: {exc}")]) from exc
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    def param_values(self) -> dict[str, Any]:
+        """The current value of every param (its node's literal input, if set)."""
+        return {
+            name: self.nodes[p.node].inputs.get(p.input) if p.node in self.nodes else None
+            for name, p in self.params.items()
+        }
+
+    def with_params(self, values: dict[str, Any]) -> Workflow:
+        """A copy with params set; raises ProblemList for unknown params or params pointing nowhere."""
+        problems = []
+        result = copy.deepcopy(self) if values else self
+        for name, value in values.items():
+            param = self.params.get(name)
+            if param is None:
+                known = ", ".join(sorted(self.params)) or "none"
+                problems.append(Problem("unknown_param", f"unknown param {name!r} (known: {known})", input=name))
+            elif param.node not in self.nodes:
+                problems.append(Problem("bad_param", f"param {name!r} points to missing node {param.node!r}", param.node, param.input))
+            else:
+                result.nodes[param.node].inputs[param.input] = value
+        if problems:
+            raise ProblemList(problems)
+        return result
+
+
+def parse_param_value(text: str) -> Any:
+    """CLI param values: JSON when they parse as JSON, else the plain string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def is_comfy_prompt(data: Any) -> bool:
+    return (
+        isinstance(data, dict) and "nodeflow" not in data and bool(data)
+        and all(isinstance(v, dict) and "class_type" in v for v in data.values())
+    )
+
+
+def from_comfy(prompt: dict[str, Any]) -> Workflow:
+    """Convert ComfyUI's API prompt (`{"3": {"class_type", "inputs": {"x": ["4", 0]}}}`) to format 1."""
+    nodes = {}
+    for node_id, raw in prompt.items():
+        inputs = {}
+        for name, value in (raw.get("inputs") or {}).items():
+            is_link = isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int)) and isinstance(value[1], int)
+            inputs[name] = Link(str(value[0]), value[1]) if is_link else value
+        title = (raw.get("_meta") or {}).get("title")
+        nodes[str(node_id)] = NodeSpec(raw["class_type"], inputs, title)
+    return Workflow(nodes)

@@ -1,0 +1,124 @@
+"""Value types that flow through the sockets of the built-in nodes.
+
+Each kind of thing gets its own class, so that the validator and the editor keep
+worlds apart: a DiT transformer is not a UNet, discrete latents are not
+continuous latents, an image embedding is not a text conditioning. Link
+compatibility is "same class or subclass". Nothing here imports diffusers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeflow import ModelHandle
+
+
+class Tokenizer(ModelHandle):
+    """A CLIP tokenizer (transformers)."""
+
+
+class TextEncoder(ModelHandle):
+    """A CLIP text encoder: CLIPTextModel or CLIPTextModelWithProjection."""
+
+
+class UNet(ModelHandle):
+    """A UNet2DConditionModel conditioned on text embeddings (Stable Diffusion)."""
+
+
+class ImageConditionedUNet(ModelHandle):
+    """A UNet2DConditionModel conditioned on image embeddings (Kandinsky 2.2 decoder)."""
+
+
+class VAE(ModelHandle):
+    """An AutoencoderKL: pixels ⇄ continuous latents."""
+
+
+class VQModel(ModelHandle):
+    """A VQModel (VQ-GAN / MoVQ): quantised latents → pixels."""
+
+
+class DiTTransformer(ModelHandle):
+    """A class-conditional DiT transformer (DiTTransformer2DModel or legacy Transformer2DModel)."""
+
+
+class PriorTransformer(ModelHandle):
+    """An unCLIP PriorTransformer with its CLIP image-embedding statistics."""
+
+
+class VQDiffusionTransformer(ModelHandle):
+    """A Transformer2DModel over vector-quantised latent classes (VQ-Diffusion)."""
+
+
+class LearnedClassifierFreeEmbeddings(ModelHandle):
+    """VQ-Diffusion's learned null-text embeddings for classifier-free guidance."""
+
+
+@dataclass(eq=False)
+class Scheduler:
+    """A scheduler recipe: diffusers class name and config. Denoise nodes build a fresh instance each run,
+    so a cached scheduler is never mutated by `set_timesteps`."""
+
+    class_name: str
+    config: dict[str, Any]
+
+    def create(self) -> Any:
+        import diffusers
+
+        return getattr(diffusers, self.class_name).from_config(self.config)
+
+
+@dataclass(eq=False)
+class Tokens:
+    """Token ids (and attention mask) of one or more prompts."""
+
+    input_ids: Any
+    attention_mask: Any = None
+    prompts: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Conditioning:
+    """Text-encoder hidden states (and pooled/projected embeddings) for cross-attention."""
+
+    embeds: Any
+    pooled: Any = None
+    attention_mask: Any = None
+
+
+@dataclass(eq=False)
+class ImageEmbeds:
+    """CLIP image embeddings (unCLIP prior output, Kandinsky decoder input)."""
+
+    embeds: Any
+
+
+@dataclass(eq=False)
+class Latents:
+    """Continuous latents (B, C, H, W) in the model's latent space (unscaled by the VAE factor)."""
+
+    samples: Any
+
+
+@dataclass(eq=False)
+class DiscreteLatents:
+    """Vector-quantised latent class indices (B, H*W) plus the codebook size."""
+
+    indices: Any
+    num_classes: int
+    height: int
+    width: int
+
+
+@dataclass(eq=False)
+class Image:
+    """Images as a float tensor (B, C, H, W) with values in [0, 1], on the CPU."""
+
+    pixels: Any
+
+
+@dataclass(eq=False)
+class ClassLabels:
+    """Integer class ids (ImageNet for DiT) as a 1-D tensor."""
+
+    ids: Any
