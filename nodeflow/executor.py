@@ -166,9 +166,12 @@ class _Run:
                 hits[step.node_id] = entry
         if hits:
             self.emit(NodesCached(report.run_id, list(hits)))
+        needed = self.needed(hits)
         dead: set[str] = set()
         for step in self.plan.steps:
             node_id = step.node_id
+            if node_id not in needed and node_id not in hits:
+                continue
             if node_id in hits:
                 entry = hits[node_id]
                 report.outputs[node_id] = entry.outputs
@@ -195,6 +198,17 @@ class _Run:
         report.total_seconds = time.perf_counter() - started
         self.emit(RunFinished(report.run_id, report))
         return report
+
+    def needed(self, hits: dict[str, Any]) -> set[str]:
+        """Nodes that must execute: uncached targets and the uncached sources they read, transitively.
+
+        A node whose every consumer is cached need not run, even if its own entry was evicted.
+        """
+        needed = {n for n in self.plan.output_nodes if n not in hits}
+        for step in reversed(self.plan.steps):
+            if step.node_id in needed:
+                needed.update(src for src, _ in step.links.values() if src not in hits)
+        return needed
 
     def inputs_of(self, step: Step) -> dict[str, Any]:
         kwargs = dict(step.literals)

@@ -160,7 +160,8 @@ def plan(workflow: Workflow, registry: Registry, targets: Iterable[str] | None =
     problems += _cycle_problems(graph)
     if targets is None:
         wanted = [n for n, node in workflow.nodes.items() if (d := registry.get(node.type)) and d.output_node]
-        if not wanted and workflow.nodes:
+        all_known = all(node.type in registry for node in workflow.nodes.values())
+        if not wanted and all_known:
             problems.append(Problem("no_output", "the workflow has no output node (save, preview, …), so nothing would run"))
     else:
         wanted = list(targets)

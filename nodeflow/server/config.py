@@ -1,0 +1,76 @@
+"""Server configuration: where it listens, which folders it may touch, and who may talk to it."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..folders import Folders
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8188
+    token: str | None = None
+    output_dir: Path = Path("output")
+    input_dir: Path = Path("input")
+    models_dirs: list[Path] = field(default_factory=lambda: [Path("models")])
+    user_dir: Path = Path("user")
+    db_path: Path | None = None
+    devices: list[str] = field(default_factory=lambda: ["auto"])
+    max_upload_mb: float = 32.0
+    max_body_mb: float = 8.0
+    cors_origins: list[str] = field(default_factory=list)
+    web_dir: Path = REPO_ROOT / "web"
+    shipped_workflows_dir: Path = REPO_ROOT / "workflows"
+    nodes_dirs: list[Path] = field(default_factory=list)
+
+    @property
+    def database(self) -> Path:
+        return self.db_path or self.user_dir / "nodeflow.sqlite3"
+
+    @property
+    def user_workflows_dir(self) -> Path:
+        return self.user_dir / "workflows"
+
+    @property
+    def exposed_without_token(self) -> bool:
+        """Listening beyond loopback with no token: anyone on the network could run prompts."""
+        return self.token is None and self.host not in LOOPBACK_HOSTS
+
+    @property
+    def client_max_size(self) -> int:
+        return int(max(self.max_upload_mb, self.max_body_mb) * 2**20)
+
+    def folders(self) -> Folders:
+        return Folders(
+            output=self.output_dir, input=self.input_dir, temp=self.user_dir / "temp", models=list(self.models_dirs),
+        )
+
+    def make_dirs(self) -> None:
+        for folder in (self.output_dir, self.input_dir, self.user_dir / "temp", self.user_workflows_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ServerConfig:
+        return cls(
+            host=args.host,
+            port=args.port,
+            token=args.token or None,
+            output_dir=Path(args.output_dir),
+            input_dir=Path(args.input_dir),
+            models_dirs=[Path(m) for m in args.models_dir or ["models"]],
+            user_dir=Path(args.user_dir),
+            db_path=Path(args.db) if args.db else None,
+            devices=list(args.device or ["auto"]),
+            max_upload_mb=args.max_upload_mb,
+            max_body_mb=args.max_body_mb,
+            cors_origins=list(args.cors_origin or []),
+            nodes_dirs=list(getattr(args, "nodes_dir", None) or []),
+        )

@@ -1,0 +1,178 @@
+"""The persistent queue and history: one SQLite table of prompts (WAL), safe to share between threads.
+
+A prompt is `pending`, `running` or `done`. Every state change is committed
+before anyone is told about it, so a `kill -9` loses nothing: at the next start
+prompts that were running go back to the queue and run again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PENDING, RUNNING, DONE = "pending", "running", "done"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS prompts (
+    id TEXT PRIMARY KEY,
+    number INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    workflow TEXT NOT NULL,
+    original TEXT NOT NULL,
+    client_id TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    output_nodes TEXT NOT NULL DEFAULT '[]',
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    worker TEXT,
+    status TEXT,
+    outputs TEXT,
+    messages TEXT
+);
+CREATE INDEX IF NOT EXISTS prompts_by_state ON prompts (state, number);
+"""
+
+
+@dataclass(frozen=True)
+class QueuedPrompt:
+    """Everything a worker needs to run a prompt: plain, serialisable data."""
+
+    id: str
+    number: int
+    workflow: dict[str, Any]
+    original: Any
+    client_id: str | None
+    extra: dict[str, Any]
+    output_nodes: list[str]
+
+    def queue_entry(self) -> list[Any]:
+        """ComfyUI's queue/history item: [number, prompt_id, prompt, extra_data, outputs_to_execute]."""
+        return [self.number, self.id, self.original, self.extra, self.output_nodes]
+
+
+def _prompt(row: sqlite3.Row) -> QueuedPrompt:
+    return QueuedPrompt(
+        row["id"], row["number"], json.loads(row["workflow"]), json.loads(row["original"]), row["client_id"],
+        json.loads(row["extra"]), json.loads(row["output_nodes"]),
+    )
+
+
+class QueueStore:
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self.recovered = self._db.execute(
+                "UPDATE prompts SET state = ?, started = NULL, worker = NULL WHERE state = ?", (PENDING, RUNNING)
+            ).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, prompt_id: str, workflow: dict[str, Any], original: Any, client_id: str | None,
+            extra: dict[str, Any], output_nodes: list[str], front: bool = False) -> int:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                low, high = self._db.execute("SELECT MIN(number), MAX(number) FROM prompts").fetchone()
+                number = (low or 0) - 1 if front else (high or 0) + 1
+                self._db.execute(
+                    "INSERT INTO prompts (id, number, state, workflow, original, client_id, extra, output_nodes, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (prompt_id, number, PENDING, json.dumps(workflow), json.dumps(original), client_id,
+                     json.dumps(extra), json.dumps(output_nodes), time.time()),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return number
+
+    def claim(self, worker: str) -> QueuedPrompt | None:
+        """Take the first pending prompt and mark it running by `worker`; None when the queue is empty."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM prompts WHERE state = ? ORDER BY number LIMIT 1", (PENDING,)
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE prompts SET state = ?, started = ?, worker = ? WHERE id = ?", (RUNNING, time.time(), worker, row["id"])
+            )
+        return _prompt(row)
+
+    def finish(self, prompt_id: str, status: str, outputs: dict[str, Any], messages: list[Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE prompts SET state = ?, finished = ?, status = ?, outputs = ?, messages = ? WHERE id = ?",
+                (DONE, time.time(), status, json.dumps(outputs), json.dumps(messages), prompt_id),
+            )
+
+    def state_of(self, prompt_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT state FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
+        return row["state"] if row else None
+
+    def in_state(self, state: str) -> list[QueuedPrompt]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM prompts WHERE state = ? ORDER BY number", (state,)).fetchall()
+        return [_prompt(r) for r in rows]
+
+    def remaining(self) -> int:
+        """Pending plus running prompts: ComfyUI's `queue_remaining`."""
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM prompts WHERE state != ?", (DONE,)).fetchone()[0]
+
+    def delete_pending(self, prompt_ids: list[str] | None = None) -> int:
+        """Drop pending prompts (all when `prompt_ids` is None); running ones are left to /interrupt."""
+        return self._delete(PENDING, prompt_ids)
+
+    def delete_history(self, prompt_ids: list[str] | None = None) -> int:
+        return self._delete(DONE, prompt_ids)
+
+    def _delete(self, state: str, prompt_ids: list[str] | None) -> int:
+        with self._lock:
+            if prompt_ids is None:
+                return self._db.execute("DELETE FROM prompts WHERE state = ?", (state,)).rowcount
+            marks = ",".join("?" * len(prompt_ids))
+            return self._db.execute(
+                f"DELETE FROM prompts WHERE state = ? AND id IN ({marks})", (state, *prompt_ids)
+            ).rowcount
+
+    def history(self, max_items: int | None = None, prompt_id: str | None = None) -> dict[str, Any]:
+        """Finished prompts in ComfyUI's history shape, oldest first (the newest `max_items`)."""
+        query, args = "SELECT * FROM prompts WHERE state = ?", [DONE]
+        if prompt_id is not None:
+            query += " AND id = ?"
+            args.append(prompt_id)
+        query += " ORDER BY finished DESC, number DESC"
+        if max_items is not None:
+            query += " LIMIT ?"
+            args.append(max_items)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return {row["id"]: _history_item(row) for row in reversed(rows)}
+
+
+def _history_item(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "prompt": _prompt(row).queue_entry(),
+        "outputs": json.loads(row["outputs"] or "{}"),
+        "status": {
+            "status_str": row["status"],
+            "completed": row["status"] == "success",
+            "messages": json.loads(row["messages"] or "[]"),
+        },
+        "meta": {"created": row["created"], "started": row["started"], "finished": row["finished"]},
+    }
