@@ -27,10 +27,15 @@ class Context:
     device: str
     models: ModelService
     folders: Folders
-    workflow: dict[str, Any] | None = None
+    _workflow: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
     _interrupt: threading.Event = field(default_factory=threading.Event, repr=False)
     _on_progress: Callable[[str, int, int, Any], None] | None = field(default=None, repr=False)
     ui: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def workflow(self) -> dict[str, Any] | None:
+        """The running workflow in format 1, e.g. to embed in saved images."""
+        return self._workflow() if self._workflow is not None else None
 
     def progress(self, value: int, total: int, preview: Any = None) -> None:
         """Report `value` of `total` steps done; `preview` is an optional image for live previews."""

@@ -8,6 +8,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -27,6 +28,7 @@ from .registry import Registry
 from .workflow import Workflow
 
 _SHOWN_INPUT_CHARS = 200
+_REMEMBERED_PLANS = 32
 
 
 @dataclass
@@ -101,6 +103,7 @@ class Executor:
         self._interrupt = threading.Event()
         self._run_lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
+        self._plans: OrderedDict[str, tuple[Plan, dict[str, str] | None]] = OrderedDict()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -123,10 +126,32 @@ class Executor:
         """Validate, plan and run; raises ProblemList when the workflow cannot run at all."""
         if params:
             workflow = workflow.with_params(params)
-        steps = plan(workflow, self.registry, targets)
+        steps, keys = self._compile(workflow, targets)
         with self._run_lock:
             self._interrupt.clear()
-            return _Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event).execute()
+            return _Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event).execute(keys)
+
+    def _compile(self, workflow: Workflow, targets: Iterable[str] | None) -> tuple[Plan, dict[str, str] | None]:
+        """The plan (memoised by workflow digest) and its cache keys, unless a node reads outside state."""
+        targets = list(targets) if targets is not None else None
+        digest = f"{workflow.digest()}{targets}"
+        compiled = self._plans.get(digest)
+        if compiled is None:
+            steps = plan(workflow, self.registry, targets)
+            reads_outside = any(step.definition.fingerprint for step in steps.steps)
+            compiled = (steps, None if reads_outside else self.cache_keys(steps))
+            self._plans[digest] = compiled
+            if len(self._plans) > _REMEMBERED_PLANS:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(digest)
+        return compiled
+
+    def cache_keys(self, steps: Plan) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for step in steps.steps:
+            keys[step.node_id] = self.cache_key(step, keys)
+        return keys
 
     def cache_key(self, step: Step, upstream: dict[str, str]) -> str:
         definition = step.definition
@@ -141,7 +166,7 @@ class _Run:
     def __init__(self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None) -> None:
         self.executor = executor
         self.plan = steps
-        self.workflow_json = workflow.to_dict()
+        self.workflow = workflow
         self.report = RunReport(run_id)
         self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
         self.current_inputs: dict[str, Any] | None = None
@@ -153,15 +178,14 @@ class _Run:
     def progress(self, node_id: str, value: int, total: int, preview: Any) -> None:
         self.emit(NodeProgress(self.report.run_id, node_id, value, total, preview))
 
-    def execute(self) -> RunReport:
+    def execute(self, keys: dict[str, str] | None) -> RunReport:
         started = time.perf_counter()
         report, executor = self.report, self.executor
         self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
-        keys: dict[str, str] = {}
+        keys = keys or executor.cache_keys(self.plan)
         hits = {}
         for step in self.plan.steps:
-            keys[step.node_id] = key = executor.cache_key(step, keys)
-            entry = executor.cache.get(key)
+            entry = executor.cache.get(keys[step.node_id])
             if entry is not None:
                 hits[step.node_id] = entry
         if hits:
@@ -227,12 +251,13 @@ class _Run:
     def run_step(self, step: Step, key: str) -> None:
         executor, report = self.executor, self.report
         definition = step.definition
-        self.emit(NodeStarted(report.run_id, step.node_id, definition.type_id))
+        if self.subscribers:
+            self.emit(NodeStarted(report.run_id, step.node_id, definition.type_id))
         started = time.perf_counter()
         self.current_inputs = None
         ctx = Context(
             step.node_id, definition.type_id, executor.device, executor.models, executor.folders,
-            self.workflow_json, executor._interrupt, self.progress,
+            self.workflow.to_dict, executor._interrupt, self.progress,
         )
         self.current_inputs = kwargs = self.inputs_of(step)
         outputs = definition.call(kwargs, ctx)
@@ -243,7 +268,8 @@ class _Run:
             report.ui[step.node_id] = ctx.ui
         report.executed.append(step.node_id)
         report.seconds[step.node_id] = seconds
-        self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
+        if self.subscribers:
+            self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
 
     def failed(self, step: Step, exc: Exception) -> None:
         inputs = self.current_inputs or step.literals

@@ -14,9 +14,9 @@ _FLAT = (bool, int, float, complex, type(None))
 
 
 def estimate_bytes(value: Any, seen: set[int] | None = None) -> int:
-    seen = set() if seen is None else seen
-    if isinstance(value, _FLAT):
+    if value.__class__ in _FLAT or isinstance(value, _FLAT):
         return 0
+    seen = set() if seen is None else seen
     if id(value) in seen:
         return 0
     seen.add(id(value))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,9 +138,9 @@ class Workflow:
         }
 
     def with_params(self, values: dict[str, Any]) -> Workflow:
-        """A copy with params set; raises ProblemList for unknown params or params pointing nowhere."""
+        """A copy with params set (only the changed nodes are copied); raises ProblemList for unknown params."""
         problems = []
-        result = copy.deepcopy(self) if values else self
+        nodes = dict(self.nodes)
         for name, value in values.items():
             param = self.params.get(name)
             if param is None:
@@ -149,10 +149,23 @@ class Workflow:
             elif param.node not in self.nodes:
                 problems.append(Problem("bad_param", f"param {name!r} points to missing node {param.node!r}", param.node, param.input))
             else:
-                result.nodes[param.node].inputs[param.input] = value
+                node = nodes[param.node]
+                nodes[param.node] = NodeSpec(node.type, {**node.inputs, param.input: value}, node.title, node.pos)
         if problems:
             raise ProblemList(problems)
-        return result
+        return Workflow(nodes, dict(self.params), dict(self.meta))
+
+    def digest(self) -> str:
+        """A hash of what affects execution (node types and inputs), to memoise plans."""
+        text = json.dumps(
+            [(node_id, node.type, node.inputs) for node_id, node in self.nodes.items()],
+            default=_link_json, check_circular=False, separators=(",", ":"),
+        )
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _link_json(value: Any) -> Any:
+    return value.to_dict() if isinstance(value, Link) else repr(value)
 
 
 def parse_param_value(text: str) -> Any:

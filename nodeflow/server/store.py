@@ -119,6 +119,13 @@ class QueueStore:
                 (DONE, time.time(), status, json.dumps(outputs), json.dumps(messages), prompt_id),
             )
 
+    def release(self, prompt_id: str) -> None:
+        """Put a running prompt back at its place in the queue (its run was cut short by a shutdown)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE prompts SET state = ?, started = NULL, worker = NULL WHERE id = ?", (PENDING, prompt_id)
+            )
+
     def state_of(self, prompt_id: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT state FROM prompts WHERE id = ?", (prompt_id,)).fetchone()

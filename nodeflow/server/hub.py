@@ -1,0 +1,75 @@
+"""WebSocket clients and the thread-safe fan-out of messages to them.
+
+Workers publish from their own threads; every message is handed to the event
+loop with `call_soon_threadsafe` and queued per client, so each client gets its
+messages in the order they were published. A message for a client id goes to
+that client only (ComfyUI's rule); one without goes to everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from .messages import Message, status_message
+
+Frame = tuple[str, Any]  # ("json", {...}) or ("bytes", b"...")
+
+
+@dataclass(eq=False)
+class Client:
+    sid: str
+    previews: bool
+    outbox: asyncio.Queue[Frame | None] = field(default_factory=asyncio.Queue)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients: dict[str, Client] = {}
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def connect(self, sid: str, previews: bool) -> Client:
+        previous = self._clients.get(sid)
+        if previous is not None:
+            previous.outbox.put_nowait(None)
+        client = self._clients[sid] = Client(sid, previews)
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        if self._clients.get(client.sid) is client:
+            del self._clients[client.sid]
+
+    def close_all(self) -> None:
+        for client in list(self._clients.values()):
+            client.outbox.put_nowait(None)
+        self._clients.clear()
+
+    # Thread-safe publishing (called from worker threads and handlers alike).
+
+    def send(self, message: Message, sid: str | None = None) -> None:
+        kind, data = message
+        self._post(("json", {"type": kind, "data": data}), sid, previews_only=False)
+
+    def send_preview(self, frame: bytes, sid: str | None = None) -> None:
+        self._post(("bytes", frame), sid, previews_only=True)
+
+    def status(self, queue_remaining: int) -> None:
+        self.send(status_message(queue_remaining))
+
+    def wants_previews(self, sid: str | None) -> bool:
+        clients = list(self._clients.values()) if sid is None else [self._clients.get(sid)]
+        return any(c is not None and c.previews for c in clients)
+
+    def _post(self, frame: Frame, sid: str | None, previews_only: bool) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._fan_out, frame, sid, previews_only)
+
+    def _fan_out(self, frame: Frame, sid: str | None, previews_only: bool) -> None:
+        targets = list(self._clients.values()) if sid is None else [self._clients.get(sid)]
+        for client in targets:
+            if client is not None and (client.previews or not previews_only):
+                client.outbox.put_nowait(frame)

@@ -1,0 +1,210 @@
+"""Execution workers: one thread per device, each owning one Executor whose cache lives across prompts.
+
+Request handlers never reach an executor. They put prompts in the store and
+call `notify`, `interrupt` and `free` on the pool; results come back only as
+messages through the publisher. A `PromptRunner` takes plain data (a
+`QueuedPrompt`) and returns plain data (an `Outcome`), so it could run in
+another process (a Ray actor per GPU) without changing the server.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from ..events import Event, NodeProgress, RunStarted
+from ..folders import Folders
+from ..problems import ProblemList
+from ..registry import Registry
+from ..workflow import Workflow
+from .messages import Message, PromptMessages, preview_frame
+from .store import QueueStore, QueuedPrompt
+
+log = logging.getLogger(__name__)
+IDLE_POLL_SECONDS = 1.0
+
+
+class Publisher(Protocol):
+    def send(self, message: Message, sid: str | None) -> None: ...
+    def send_preview(self, frame: bytes, sid: str | None) -> None: ...
+    def wants_previews(self, sid: str | None) -> bool: ...
+    def status(self, queue_remaining: int) -> None: ...
+
+
+@dataclass
+class Outcome:
+    status: str  # "success" or "error" (ComfyUI's status_str; an interrupt is an error)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    messages: list[Any] = field(default_factory=list)
+
+
+class PromptRunner:
+    """One device, one executor, one prompt at a time."""
+
+    def __init__(self, registry: Registry, device: str, folders: Folders) -> None:
+        from ..executor import Executor
+
+        self.executor = Executor(registry, device=device, folders=folders)
+        self._lock = threading.Lock()
+        self._current: str | None = None
+        self._interrupt_wanted: str | None = None
+
+    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None]) -> Outcome:
+        messages = PromptMessages(prompt.id)
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, RunStarted):
+                with self._lock:
+                    if self._interrupt_wanted == prompt.id:
+                        self.executor.interrupt()
+            if isinstance(event, NodeProgress) and event.preview is not None:
+                emit_preview(event.preview)
+            for message in messages.of(event):
+                emit(message)
+
+        with self._lock:
+            self._current = prompt.id
+        try:
+            report = self.executor.run(Workflow.from_dict(prompt.workflow), run_id=prompt.id, on_event=on_event)
+            status = "success" if report.ok else "error"
+            outputs = report.ui
+        except ProblemList as problems:
+            first = problems.problems[0]
+            node_type = prompt.workflow.get("nodes", {}).get(first.node_id or "", {}).get("type")
+            emit(messages.error(first.node_id, node_type, str(problems), "ProblemList", ""))
+            status, outputs = "error", {}
+        except Exception as exc:  # noqa: BLE001 - the server never dies of a prompt
+            emit(messages.error(None, None, str(exc), type(exc).__name__, "".join(traceback.format_exception(exc))))
+            status, outputs = "error", {}
+        finally:
+            with self._lock:
+                self._current = self._interrupt_wanted = None
+        return Outcome(status, outputs, messages.history)
+
+    def interrupt(self, prompt_id: str | None = None) -> bool:
+        """Interrupt the running prompt (only if it is `prompt_id`, when given); True if one was."""
+        with self._lock:
+            if self._current is None or prompt_id not in (None, self._current):
+                return False
+            self._interrupt_wanted = self._current
+            self.executor.interrupt()
+            return True
+
+    def free(self) -> None:
+        self.executor.cache.clear()
+        gc.collect()
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def stats(self) -> dict[str, Any]:
+        return {"device": self.executor.device, "cache_bytes": self.executor.cache.nbytes,
+                "cache_entries": len(self.executor.cache)}
+
+
+class Worker(threading.Thread):
+    """Claims prompts from the store and runs them on its device until stopped."""
+
+    def __init__(self, name: str, registry: Registry, device: str, folders: Folders,
+                 store: QueueStore, publisher: Publisher) -> None:
+        super().__init__(name=f"nodeflow-worker-{name}", daemon=True)
+        self.worker_name = name
+        self.device = device
+        self._registry, self._folders = registry, folders
+        self.store, self.publisher = store, publisher
+        self.runner: PromptRunner | None = None
+        self.wake = threading.Event()
+        self.ready = threading.Event()
+        self._stopping = threading.Event()
+        self._free_requested = threading.Event()
+        self.snapshot: dict[str, Any] = {"device": device, "running": None}
+
+    def run(self) -> None:
+        # Built here, not in the server's thread: resolving the device may import torch.
+        self.runner = PromptRunner(self._registry, self.device, self._folders)
+        self._refresh(None)
+        self.ready.set()
+        while not self._stopping.is_set():
+            if self._free_requested.is_set():
+                self._free_requested.clear()
+                self.runner.free()
+                self._refresh(None)
+            prompt = self.store.claim(self.worker_name)
+            if prompt is None:
+                self.wake.wait(IDLE_POLL_SECONDS)
+                self.wake.clear()
+                continue
+            self._execute(prompt)
+
+    def _execute(self, prompt: QueuedPrompt) -> None:
+        assert self.runner is not None
+        self._refresh(prompt.id)
+        self.publisher.status(self.store.remaining())
+        sid = prompt.client_id
+
+        def emit_preview(preview: Any) -> None:
+            if self.publisher.wants_previews(sid):
+                frame = preview_frame(preview)
+                if frame is not None:
+                    self.publisher.send_preview(frame, sid)
+
+        outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview)
+        if self._stopping.is_set() and outcome.status != "success":
+            self.store.release(prompt.id)  # stopped by shutdown, not by a user: run it again after restart
+            return
+        # History first: a client that sees the end message or an empty queue fetches /history next.
+        self.store.finish(prompt.id, outcome.status, outcome.outputs, outcome.messages)
+        self._refresh(None)
+        self.publisher.send(PromptMessages(prompt.id).end(), sid)
+        self.publisher.status(self.store.remaining())
+
+    def _refresh(self, running: str | None) -> None:
+        assert self.runner is not None
+        self.snapshot = {**self.runner.stats(), "running": running}
+
+    def interrupt(self, prompt_id: str | None = None) -> bool:
+        return self.runner is not None and self.runner.interrupt(prompt_id)
+
+    def request_free(self) -> None:
+        self._free_requested.set()
+        self.wake.set()
+
+    def stop(self, timeout: float) -> None:
+        self._stopping.set()
+        self.interrupt()
+        self.wake.set()
+        self.join(timeout)
+
+
+class WorkerPool:
+    """One worker per device; the server's only handle on execution."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
+    def notify(self) -> None:
+        for worker in self.workers:
+            worker.wake.set()
+
+    def interrupt(self, prompt_id: str | None = None) -> bool:
+        return any([worker.interrupt(prompt_id) for worker in self.workers])
+
+    def free(self) -> None:
+        for worker in self.workers:
+            worker.request_free()
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        return [dict(worker.snapshot) for worker in self.workers]
+
+    def stop(self, timeout: float = 5.0) -> None:
+        for worker in self.workers:
+            worker.stop(timeout)
