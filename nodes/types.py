@@ -69,6 +69,15 @@ class Scheduler:
 
 
 @dataclass(eq=False)
+class SchedulerState:
+    """A scheduler instance with its timesteps set, part-way through a hand-built loop. Step nodes copy it
+    before stepping, so a cached state is never mutated."""
+
+    instance: Any
+    begin_index: int = 0
+
+
+@dataclass(eq=False)
 class Tokens:
     """Token ids (and attention mask) of one or more prompts."""
 
@@ -95,9 +104,14 @@ class ImageEmbeds:
 
 @dataclass(eq=False)
 class Latents:
-    """Continuous latents (B, C, H, W) in the model's latent space (unscaled by the VAE factor)."""
+    """Continuous latents (B, C, H, W) in the model's latent space (unscaled by the VAE factor).
+
+    `generator_state` is the CPU torch.Generator state after the random draws that made these latents
+    (noise, VAE sampling), so that later draws (ancestral steps, img2img noise) continue the seed's stream
+    exactly as a diffusers pipeline's single generator does; None when nothing random made them."""
 
     samples: Any
+    generator_state: Any = None
 
 
 @dataclass(eq=False)

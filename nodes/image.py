@@ -1,0 +1,82 @@
+"""Image nodes: load from the input folder, save PNGs (with the workflow embedded) and previews.
+
+Pixels ⇄ tensors go through diffusers' VaeImageProcessor conversions, the ones
+the pipelines use, so that a saved PNG equals the pipeline's PIL output bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from nodeflow import Context, node
+from nodeflow.fingerprint import path_fingerprint
+from nodes.types import Image
+
+_COUNTER = re.compile(r"_(\d+)_\.png$")
+
+
+def _input_fingerprint(literals: dict[str, Any], folders: Any) -> str:
+    return path_fingerprint(folders.readable("input", literals["image"]))
+
+
+@node("image.load", category="image", version="1.0.0", fingerprint=_input_fingerprint)
+def load_image(ctx: Context, image: str) -> Image:
+    """An image file from the input folder, as RGB pixels in [0, 1]."""
+    import PIL.Image
+    from diffusers.image_processor import VaeImageProcessor
+
+    path = ctx.folders.readable("input", image)
+    if not path.is_file():
+        raise FileNotFoundError(f"no image {image!r} in the input folder {ctx.folders.input}")
+    with PIL.Image.open(path) as opened:
+        rgb = opened.convert("RGB")
+    return Image(VaeImageProcessor.numpy_to_pt(VaeImageProcessor.pil_to_numpy(rgb)))
+
+
+def to_pil(image: Image) -> list[Any]:
+    """The images as PIL images, rounded the way VaeImageProcessor.postprocess(output_type="pil") rounds."""
+    from diffusers.image_processor import VaeImageProcessor
+
+    return VaeImageProcessor.numpy_to_pil(VaeImageProcessor.pt_to_numpy(image.pixels.detach().float().cpu()))
+
+
+def _next_counter(folder: Path, prefix: str) -> int:
+    used = [int(m.group(1)) for p in folder.glob(f"{_glob_escape(prefix)}_*_.png") if (m := _COUNTER.search(p.name))]
+    return max(used, default=0) + 1
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _write_pngs(ctx: Context, image: Image, prefix: str, kind: str) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    subfolder, _, stem = prefix.rpartition("/")
+    folder = ctx.folders.inside(kind, "", subfolder) if subfolder else ctx.folders.root(kind)
+    folder.mkdir(parents=True, exist_ok=True)
+    info = PngInfo()
+    if ctx.workflow is not None:
+        info.add_text("nodeflow", json.dumps(ctx.workflow))
+    counter = _next_counter(folder, stem)
+    shown = []
+    for offset, picture in enumerate(to_pil(image)):
+        filename = f"{stem}_{counter + offset:05d}_.png"
+        picture.save(ctx.folders.inside(kind, filename, subfolder), pnginfo=info, compress_level=4)
+        shown.append({"filename": filename, "subfolder": subfolder, "type": kind})
+    ctx.show(images=shown)
+
+
+@node("image.save", category="image", version="1.0.0", output_node=True)
+def save_image(ctx: Context, image: Image, filename_prefix: str = "nodeflow") -> None:
+    """Save PNGs to the output folder, with the workflow JSON in the PNG text chunk "nodeflow"."""
+    _write_pngs(ctx, image, filename_prefix, "output")
+
+
+@node("image.preview", category="image", version="1.0.0", output_node=True)
+def preview_image(ctx: Context, image: Image) -> None:
+    """Show images without keeping them: PNGs in the temp folder."""
+    _write_pngs(ctx, image, "preview", "temp")

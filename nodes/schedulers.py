@@ -1,0 +1,160 @@
+"""Scheduler nodes: pick any diffusers scheduler for a model, and step one by hand.
+
+A `Scheduler` value is a recipe (class name + config); every loop builds a fresh
+instance from it, so cached values are never mutated. The scheduler node starts
+from the model's own scheduler config, as `XScheduler.from_config(pipe.scheduler.config)`
+does, and applies a few overrides the target class understands.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, Literal, NamedTuple
+
+from nodeflow import node
+from nodes.types import Latents, Scheduler, SchedulerState
+
+SchedulerName = Literal[
+    "default", "ddim", "ddpm", "pndm", "lms", "lms_karras", "euler", "euler_karras", "euler_ancestral", "heun",
+    "dpmpp_2m", "dpmpp_2m_karras", "dpmpp_2m_sde", "dpmpp_2m_sde_karras", "dpmpp_sde", "dpmpp_sde_karras",
+    "dpmpp_2s", "unipc", "kdpm2", "kdpm2_ancestral", "deis", "lcm", "tcd",
+]
+
+# name → (diffusers class, config overrides); "default" keeps the model's own scheduler.
+_RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
+    "ddim": ("DDIMScheduler", {}),
+    "ddpm": ("DDPMScheduler", {}),
+    "pndm": ("PNDMScheduler", {}),
+    "lms": ("LMSDiscreteScheduler", {}),
+    "lms_karras": ("LMSDiscreteScheduler", {"use_karras_sigmas": True}),
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler_karras": ("EulerDiscreteScheduler", {"use_karras_sigmas": True}),
+    "euler_ancestral": ("EulerAncestralDiscreteScheduler", {}),
+    "heun": ("HeunDiscreteScheduler", {}),
+    "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler",
+                        {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
+    "dpmpp_2m_sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}),
+    "dpmpp_2m_sde_karras": ("DPMSolverMultistepScheduler",
+                            {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
+    "dpmpp_sde": ("DPMSolverSDEScheduler", {}),
+    "dpmpp_sde_karras": ("DPMSolverSDEScheduler", {"use_karras_sigmas": True}),
+    "dpmpp_2s": ("DPMSolverSinglestepScheduler", {"solver_order": 2}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+    "kdpm2": ("KDPM2DiscreteScheduler", {}),
+    "kdpm2_ancestral": ("KDPM2AncestralDiscreteScheduler", {}),
+    "deis": ("DEISMultistepScheduler", {}),
+    "lcm": ("LCMScheduler", {}),
+    "tcd": ("TCDScheduler", {}),
+}
+_NEEDS = {"DPMSolverSDEScheduler": "torchsde"}
+
+
+def _scheduler_class(class_name: str) -> type:
+    import diffusers
+
+    cls = getattr(diffusers, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin) and hasattr(cls, "from_config")):
+        raise ValueError(f"{class_name!r} is not a diffusers scheduler class (e.g. 'DDIMScheduler')")
+    package = _NEEDS.get(class_name)
+    if package:
+        try:
+            __import__(package)
+        except ImportError:
+            raise ValueError(f"{class_name} needs the '{package}' package: pip install {package}") from None
+    return cls
+
+
+def _accepted(cls: type) -> set[str]:
+    return set(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
+@node("schedulers.scheduler", category="sampling", version="1.0.0")
+def scheduler(
+    scheduler: Scheduler,
+    name: SchedulerName = "default",
+    class_name: str = "",
+    karras_sigmas: bool = False,
+    timestep_spacing: Literal["default", "leading", "linspace", "trailing"] = "default",
+    prediction_type: Literal["default", "epsilon", "v_prediction", "sample"] = "default",
+) -> Scheduler:
+    """A scheduler built from the model's own scheduler config: `name` picks a common one ("default" keeps the
+    model's), `class_name` (any diffusers scheduler class, e.g. "UniPCMultistepScheduler") overrides `name`.
+    The other inputs override the config where the chosen class supports them."""
+    if class_name:
+        target, overrides = class_name, {}
+    elif name == "default":
+        target, overrides = scheduler.class_name, {}
+    else:
+        target, overrides = _RECIPES[name]
+    cls = _scheduler_class(target)
+    overrides = dict(overrides)
+    if karras_sigmas:
+        overrides["use_karras_sigmas"] = True
+    if timestep_spacing != "default":
+        overrides["timestep_spacing"] = timestep_spacing
+    if prediction_type != "default":
+        overrides["prediction_type"] = prediction_type
+    unsupported = sorted(set(overrides) - _accepted(cls))
+    if unsupported:
+        raise ValueError(f"{target} has no setting {', '.join(unsupported)}; pick another scheduler or drop it")
+    return Scheduler(target, {**scheduler.config, **overrides})
+
+
+def step_kwargs(instance: Any, generator: Any) -> dict[str, Any]:
+    """The extra `step` arguments a pipeline passes: eta=0 and the generator, where the scheduler takes them."""
+    accepted = set(inspect.signature(instance.step).parameters)
+    kwargs: dict[str, Any] = {}
+    if "eta" in accepted:
+        kwargs["eta"] = 0.0
+    if "generator" in accepted:
+        kwargs["generator"] = generator
+    return kwargs
+
+
+def generator_from(latents: Latents) -> Any:
+    """A CPU generator continuing the random stream that made `latents` (None when nothing random did)."""
+    import torch
+
+    if latents.generator_state is None:
+        return None
+    generator = torch.Generator()
+    generator.set_state(latents.generator_state)
+    return generator
+
+
+def generator_state(generator: Any) -> Any:
+    return None if generator is None else generator.get_state()
+
+
+class Timesteps(NamedTuple):
+    state: SchedulerState
+    latents: Latents
+
+
+@node("schedulers.set_timesteps", category="sampling", version="1.0.0")
+def set_timesteps(scheduler: Scheduler, noise: Latents, steps: int = 50) -> Timesteps:
+    """Start a hand-built loop: set `steps` timesteps and scale the initial noise by the scheduler's init sigma."""
+    instance = scheduler.create()
+    instance.set_timesteps(steps, device=noise.samples.device)
+    latents = noise.samples * instance.init_noise_sigma
+    return Timesteps(SchedulerState(instance), Latents(latents, noise.generator_state))
+
+
+class Stepped(NamedTuple):
+    state: SchedulerState
+    latents: Latents
+
+
+@node("schedulers.step", category="sampling", version="1.0.0")
+def step(state: SchedulerState, noise_pred: Latents, latents: Latents, index: int = 0) -> Stepped:
+    """One scheduler step x_t → x_t-1 at timestep number `index` of the state's timesteps."""
+    instance = copy.deepcopy(state.instance)
+    timesteps = instance.timesteps
+    if not 0 <= index < len(timesteps):
+        raise ValueError(f"index {index} is outside the {len(timesteps)} timesteps of this scheduler state")
+    generator = generator_from(latents)
+    result = instance.step(noise_pred.samples, timesteps[index], latents.samples,
+                           **step_kwargs(instance, generator), return_dict=False)[0]
+    return Stepped(SchedulerState(instance, state.begin_index), Latents(result, generator_state(generator)))
