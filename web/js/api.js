@@ -1,0 +1,58 @@
+// The server's HTTP and WebSocket API (ComfyUI-compatible routes plus nodeflow's schema).
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(typeof body?.error === "string" ? body.error : body?.error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function request(path, options = {}) {
+  const response = await fetch(path, options);
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+const postJson = (path, data) => request(path, {
+  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data),
+});
+
+export const clientId = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+
+export const api = {
+  schema: () => request("/nodeflow/schema"),
+  queuePrompt: (workflow) => postJson("/prompt", { prompt: workflow, client_id: clientId }),
+  interrupt: () => postJson("/interrupt", {}),
+  queue: () => request("/queue"),
+  history: () => request("/history"),
+  workflows: () => request("/workflows"),
+  loadWorkflow: (name) => request(`/workflows/${encodeURIComponent(name)}`),
+  saveWorkflow: (name, workflow) => postJson(`/workflows/${encodeURIComponent(name)}`, workflow),
+  viewUrl: ({ filename, subfolder = "", type = "output" }) =>
+    `/view?${new URLSearchParams({ filename, subfolder, type })}`,
+};
+
+// Opens /ws and re-opens it after a drop; each JSON message is emitted on the bus as "ws:<type>".
+export function connectSocket(bus) {
+  let retryMs = 500;
+  const open = () => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws?clientId=${clientId}`);
+    socket.onopen = () => { retryMs = 500; bus.emit("ws:open"); };
+    socket.onmessage = (event) => {
+      if (typeof event.data !== "string") return;
+      const message = JSON.parse(event.data);
+      bus.emit(`ws:${message.type}`, message.data || {});
+    };
+    socket.onclose = () => {
+      bus.emit("ws:closed");
+      setTimeout(open, retryMs);
+      retryMs = Math.min(retryMs * 2, 8000);
+    };
+  };
+  open();
+}

@@ -1,0 +1,118 @@
+// The viewport: pan/zoom of the world layer, and the link canvas redrawn once per animation frame.
+import { typeColor } from "./types.js";
+
+const MIN_SCALE = 0.1;
+const MAX_SCALE = 3;
+
+export class Viewport {
+  constructor(wrap, world, canvas, graph, layer) {
+    Object.assign(this, { wrap, world, canvas, graph, layer });
+    this.ctx = canvas.getContext("2d");
+    this.x = 0;
+    this.y = 0;
+    this.scale = 1;
+    this.pending = false;
+    this.dragLink = null; // {from: [x, y], to: [x, y], color} while wiring
+    this.frameHooks = [];
+    new ResizeObserver(() => this.redraw()).observe(wrap);
+    this.apply();
+  }
+
+  apply() {
+    this.world.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
+    const grid = 24 * this.scale;
+    this.wrap.style.backgroundSize = `${grid}px ${grid}px`;
+    this.wrap.style.backgroundPosition = `${this.x}px ${this.y}px`;
+    this.wrap.classList.toggle("far", this.scale < 0.45);
+    this.redraw();
+  }
+
+  toWorld(clientX, clientY) {
+    const rect = this.wrap.getBoundingClientRect();
+    return [(clientX - rect.left - this.x) / this.scale, (clientY - rect.top - this.y) / this.scale];
+  }
+
+  panBy(dx, dy) {
+    this.x += dx;
+    this.y += dy;
+    this.apply();
+  }
+
+  zoomAt(clientX, clientY, factor) {
+    const rect = this.wrap.getBoundingClientRect();
+    const scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, this.scale * factor));
+    const px = clientX - rect.left;
+    const py = clientY - rect.top;
+    this.x = px - ((px - this.x) * scale) / this.scale;
+    this.y = py - ((py - this.y) * scale) / this.scale;
+    this.scale = scale;
+    this.apply();
+  }
+
+  // Frames `ids` (all nodes when empty) with a margin.
+  fit(ids = []) {
+    const chosen = ids.length ? ids : [...this.graph.nodes.keys()];
+    if (!chosen.length) return;
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const id of chosen) {
+      const node = this.graph.nodes.get(id);
+      const [w, h] = this.layer.size(id);
+      x0 = Math.min(x0, node.pos[0]);
+      y0 = Math.min(y0, node.pos[1]);
+      x1 = Math.max(x1, node.pos[0] + w);
+      y1 = Math.max(y1, node.pos[1] + h);
+    }
+    const margin = 40;
+    const { width, height } = this.wrap.getBoundingClientRect();
+    this.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE,
+      Math.min((width - 2 * margin) / (x1 - x0), (height - 2 * margin) / (y1 - y0), 1.25)));
+    this.x = (width - (x1 - x0) * this.scale) / 2 - x0 * this.scale;
+    this.y = (height - (y1 - y0) * this.scale) / 2 - y0 * this.scale;
+    this.apply();
+  }
+
+  redraw() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame((time) => {
+      this.pending = false;
+      this.draw();
+      for (const hook of this.frameHooks) hook(time);
+    });
+  }
+
+  draw() {
+    const dpr = window.devicePixelRatio || 1;
+    const { clientWidth: width, clientHeight: height } = this.wrap;
+    if (this.canvas.width !== width * dpr || this.canvas.height !== height * dpr) {
+      this.canvas.width = width * dpr;
+      this.canvas.height = height * dpr;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.x, dpr * this.y);
+    ctx.lineWidth = Math.max(2, 1.5 / this.scale);
+    const view = [-this.x / this.scale, -this.y / this.scale, (width - this.x) / this.scale, (height - this.y) / this.scale];
+    for (const node of this.graph.nodes.values()) {
+      for (const [input, link] of Object.entries(node.links)) {
+        const from = this.layer.socketPos(link.node, "out", link.output);
+        const to = this.layer.socketPos(node.id, "in", input);
+        if (from && to) this.curve(from, to, typeColor(this.graph.outputType(link) || ""), view);
+      }
+    }
+    if (this.dragLink) this.curve(this.dragLink.from, this.dragLink.to, this.dragLink.color, null);
+  }
+
+  curve([x0, y0], [x1, y1], color, view) {
+    if (view && (Math.max(x0, x1) < view[0] || Math.min(x0, x1) > view[2]
+      || Math.max(y0, y1) < view[1] || Math.min(y0, y1) > view[3])) return;
+    const bend = Math.max(40, Math.abs(x1 - x0) / 2);
+    const ctx = this.ctx;
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.bezierCurveTo(x0 + bend, y0, x1 - bend, y1, x1, y1);
+    ctx.stroke();
+  }
+}
