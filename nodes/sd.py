@@ -1,0 +1,109 @@
+"""Stable Diffusion loaders: a whole diffusers folder (or hub id), single components, or a single-file checkpoint.
+
+Each component becomes its own handle, so that the tokenizer, text encoder,
+UNet, VAE and scheduler can be cached, shared and swapped separately. Only
+safetensors weights are read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from nodeflow import Context, node
+from nodeflow.fingerprint import path_fingerprint
+from nodes._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from nodes.types import VAE, Scheduler, TextEncoder, Tokenizer, UNet
+
+
+class SDModel(NamedTuple):
+    tokenizer: Tokenizer
+    text_encoder: TextEncoder
+    unet: UNet
+    vae: VAE
+    scheduler: Scheduler
+
+
+def _config(module: Any) -> dict[str, Any]:
+    config = module.config
+    return dict(config.to_dict() if hasattr(config, "to_dict") else config)
+
+
+def _handles(components: dict[str, Any], scheduler: Scheduler, source: str) -> SDModel:
+    text_encoder, unet, vae = components["text_encoder"], components["unet"], components["vae"]
+    return SDModel(
+        Tokenizer(components["tokenizer"], source),
+        TextEncoder(text_encoder, source, text_encoder.dtype, _config(text_encoder)),
+        UNet(unet, source, unet.dtype, _config(unet)),
+        VAE(vae, source, vae.dtype, _config(vae)),
+        scheduler,
+    )
+
+
+@node("sd.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
+def load_model(ctx: Context, model: str, dtype: DType = "float32") -> SDModel:
+    """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
+    ref = ctx.folders.model_ref(model)
+    index = read_model_index(ref)
+    names = ("tokenizer", "text_encoder", "unet", "vae")
+    components = {name: load_component(ref, name, index, dtype) for name in names}
+    return _handles(components, read_scheduler(ref), ref)
+
+
+def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:
+    ref = Path(folders.model_ref(literals["model"]))
+    return path_fingerprint(ref / literals["subfolder"]) if ref.exists() else str(ref)
+
+
+def _load_one(ctx: Context, model: str, subfolder: str, dtype: str, role: str) -> Any:
+    ref = ctx.folders.model_ref(model)
+    index = read_model_index(ref) if (Path(ref) / "model_index.json").exists() or not Path(ref).exists() else {}
+    if subfolder not in index:
+        index = {subfolder: _class_from_subfolder_config(ref, subfolder, role)}
+    return load_component(ref, subfolder, index, dtype), ref
+
+
+def _class_from_subfolder_config(ref: str, subfolder: str, role: str) -> list[str]:
+    """(library, class) for a component folder that has no model_index.json entry."""
+    if role == "tokenizer":
+        return ["transformers", "CLIPTokenizer"]
+    if role == "text_encoder":
+        from transformers import AutoConfig
+
+        architectures = AutoConfig.from_pretrained(ref, subfolder=subfolder).architectures or ["CLIPTextModel"]
+        return ["transformers", architectures[0]]
+    return ["diffusers", {"unet": "UNet2DConditionModel", "vae": "AutoencoderKL"}[role]]
+
+
+@node("sd.load_unet", category="loaders", version="1.0.0", output="unet", fingerprint=_component_fingerprint)
+def load_unet(ctx: Context, model: str, subfolder: str = "unet", dtype: DType = "float32") -> UNet:
+    """A UNet2DConditionModel from one subfolder of a diffusers folder or hub repo."""
+    module, ref = _load_one(ctx, model, subfolder, dtype, "unet")
+    return UNet(module, ref, module.dtype, _config(module))
+
+
+@node("sd.load_vae", category="loaders", version="1.0.0", output="vae", fingerprint=_component_fingerprint)
+def load_vae(ctx: Context, model: str, subfolder: str = "vae", dtype: DType = "float32") -> VAE:
+    """An AutoencoderKL from one subfolder of a diffusers folder or hub repo."""
+    module, ref = _load_one(ctx, model, subfolder, dtype, "vae")
+    return VAE(module, ref, module.dtype, _config(module))
+
+
+@node("sd.load_text_encoder", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
+def load_text_encoder(ctx: Context, model: str, subfolder: str = "text_encoder", dtype: DType = "float32") -> TextEncoder:
+    """A CLIPTextModel or CLIPTextModelWithProjection from one subfolder (the class its config names)."""
+    module, ref = _load_one(ctx, model, subfolder, dtype, "text_encoder")
+    return TextEncoder(module, ref, module.dtype, _config(module))
+
+
+@node("sd.load_tokenizer", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
+def load_tokenizer(ctx: Context, model: str, subfolder: str = "tokenizer") -> Tokenizer:
+    """A CLIP tokenizer from one subfolder (vocab.json + merges.txt, or tokenizer.json)."""
+    module, ref = _load_one(ctx, model, subfolder, "float32", "tokenizer")
+    return Tokenizer(module, ref)
+
+
+@node("sd.load_scheduler", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
+def load_scheduler(ctx: Context, model: str, subfolder: str = "scheduler") -> Scheduler:
+    """The scheduler recipe (class and config) stored in one subfolder."""
+    return read_scheduler(ctx.folders.model_ref(model), subfolder)
