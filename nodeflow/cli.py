@@ -136,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API server and web editor")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8188)
+    serve.add_argument("--token", help="require this token on every request (needed beyond 127.0.0.1)")
+    serve.add_argument("--output-dir", default="output", help="folder for output images (default ./output)")
+    serve.add_argument("--input-dir", default="input", help="folder for uploaded/input images (default ./input)")
+    serve.add_argument("--models-dir", action="append", help="folder(s) to look for models in (default ./models)")
+    serve.add_argument("--user-dir", default="user", help="folder for saved workflows, temp files and the queue")
+    serve.add_argument("--db", help="SQLite file of the queue and history (default USER_DIR/nodeflow.sqlite3)")
+    serve.add_argument("--device", action="append", help="run a worker on this device (repeatable; default auto)")
+    serve.add_argument("--max-upload-mb", type=float, default=32.0, help="largest accepted image upload")
+    serve.add_argument("--max-body-mb", type=float, default=8.0, help="largest accepted JSON request body")
+    serve.add_argument("--cors-origin", action="append", help="allow cross-origin requests from this origin")
     serve.set_defaults(func=cmd_serve)
     return parser
 

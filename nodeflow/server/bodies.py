@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
 from .keys import CONFIG
 
 
+_ERRORS: dict[int, tuple[str, Callable[..., web.HTTPException]]] = {
+    400: ("bad_request", web.HTTPBadRequest),
+    403: ("forbidden", web.HTTPForbidden),
+    404: ("not_found", web.HTTPNotFound),
+    409: ("conflict", web.HTTPConflict),
+    413: ("too_large", lambda **kw: web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, **kw)),
+}
+
+
 def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
-    """An HTTP error whose body is `{"error": {"message": ...}, ...}`, to raise from a handler."""
-    body = json.dumps({"error": {"type": web.HTTPException.__name__ if status >= 500 else "bad_request",
-                                 "message": message}, **extra})
-    cls = {400: web.HTTPBadRequest, 403: web.HTTPForbidden, 404: web.HTTPNotFound, 409: web.HTTPConflict,
-           413: web.HTTPRequestEntityTooLarge}.get(status)
-    if cls is web.HTTPRequestEntityTooLarge:
-        return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=body, content_type="application/json")
-    if cls is None:
-        return web.HTTPInternalServerError(text=body, content_type="application/json")
-    return cls(text=body, content_type="application/json")
+    """An HTTP error with the body `{"error": {"type", "message"}, **extra}`, for a handler to raise."""
+    kind, make = _ERRORS[status]
+    return make(text=json.dumps({"error": {"type": kind, "message": message}, **extra}), content_type="application/json")
 
 
 async def read_json(request: web.Request, default: Any = None) -> Any:
@@ -37,3 +39,11 @@ async def read_json(request: web.Request, default: Any = None) -> Any:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise json_error(400, f"body is not valid JSON: {exc}") from exc
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body (`{}` when empty); 400 for anything else."""
+    body = await read_json(request, default={})
+    if not isinstance(body, dict):
+        raise json_error(400, "body must be a JSON object")
+    return body

@@ -1,0 +1,78 @@
+"""The application factory and `nodeflow serve`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from ..registry import Registry, default_registry
+from . import files, object_info, prompts, static, system, workflows, ws
+from .config import ServerConfig
+from .hub import Hub
+from .keys import CONFIG, HUB, REGISTRY, SCHEMA, STORE, WORKERS
+from .security import guard_origin, require_token
+from .store import QueueStore
+from .worker import Worker, WorkerPool
+
+WORKER_STOP_SECONDS = 5.0
+
+
+async def _queue_store(app: web.Application) -> AsyncIterator[None]:
+    app[STORE] = QueueStore(app[CONFIG].database)
+    yield
+    app[STORE].close()
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    app[HUB].bind(asyncio.get_running_loop())
+    pool = app[WORKERS] = WorkerPool([
+        Worker(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB])
+        for i, device in enumerate(config.devices)
+    ])
+    pool.start()
+    yield
+    await asyncio.to_thread(pool.stop, WORKER_STOP_SECONDS)
+
+
+async def _close_websockets(app: web.Application) -> None:
+    app[HUB].close_all()
+
+
+def create_app(config: ServerConfig, registry: Registry | None = None) -> web.Application:
+    """The server for `config`; `registry` defaults to the built-in nodes plus `config.nodes_dirs`."""
+    config.make_dirs()
+    app = web.Application(middlewares=[guard_origin, require_token], client_max_size=config.client_max_size)
+    app[CONFIG] = config
+    app[REGISTRY] = registry if registry is not None else default_registry(config.nodes_dirs)
+    app[SCHEMA] = app[REGISTRY].schema()
+    app[HUB] = Hub()
+    app.cleanup_ctx.extend([_queue_store, _workers])
+    app.on_shutdown.append(_close_websockets)
+    for module in (prompts, files, workflows, object_info, system, ws, static):  # static last: it catches all
+        app.router.add_routes(module.routes)
+    return app
+
+
+_EXPOSED_WARNING = """
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!!  WARNING: nodeflow is listening on {host} WITHOUT a token.
+!!  Anyone who can reach this machine can queue prompts and read your images.
+!!  Restart with --token SECRET (clients then send `Authorization: Bearer SECRET`).
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+"""
+
+
+def serve(args: argparse.Namespace) -> int:
+    config = ServerConfig.from_args(args)
+    if config.exposed_without_token:
+        print(_EXPOSED_WARNING.format(host=config.host), file=sys.stderr, flush=True)
+    app = create_app(config)
+    shown_host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+    print(f"nodeflow serving on http://{shown_host}:{config.port}/ (queue: {config.database})", flush=True)
+    web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)
+    return 0

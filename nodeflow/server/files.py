@@ -1,0 +1,116 @@
+"""`GET /view` and `POST /upload/image`: files in the output, input and temp folders, and nowhere else."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from aiohttp import BodyPartReader, web
+
+from ..folders import Folders, UnsafePath
+from .bodies import json_error
+from .keys import CONFIG
+
+routes = web.RouteTableDef()
+VIEWABLE = ("output", "input", "temp")
+UPLOADABLE = ("input", "temp")
+IMAGE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
+_CHUNK = 1 << 16
+
+
+def _folders(request: web.Request) -> Folders:
+    return request.app[CONFIG].folders()
+
+
+def resolve_inside(folders: Folders, kind: str, subfolder: str, name: str) -> Path:
+    """The path of `subfolder/name` in folder `kind`; 403 when it would leave it or pass through a symlink."""
+    try:
+        path = folders.inside(kind, name, subfolder)  # type: ignore[arg-type]
+    except UnsafePath as exc:
+        raise json_error(403, str(exc)) from None
+    root = folders.root(kind)  # type: ignore[arg-type]
+    step = path
+    while step != root and step != step.parent:
+        if step.is_symlink():
+            raise json_error(403, f"{name!r} goes through a symbolic link, which is not served")
+        step = step.parent
+    return path
+
+
+@routes.get("/view")
+async def view(request: web.Request) -> web.StreamResponse:
+    kind = request.query.get("type", "output")
+    name = request.query.get("filename", "")
+    if kind not in VIEWABLE:
+        raise json_error(400, f"type must be one of {', '.join(VIEWABLE)}")
+    if not name:
+        raise json_error(400, "filename is required")
+    path = resolve_inside(_folders(request), kind, request.query.get("subfolder", ""), name)
+    if not path.is_file():
+        raise json_error(404, f"no file {name!r} in {kind}")
+    return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+
+def _check_image(data: bytes) -> str:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise json_error(400, f"the upload is not an image: {exc}") from None
+    if kind not in IMAGE_FORMATS:
+        raise json_error(400, f"image format {kind} is not accepted (use {', '.join(sorted(IMAGE_FORMATS))})")
+    return kind
+
+
+def _free_name(folder: Path, name: str) -> str:
+    """`name`, or `stem (n).ext` for the first n that is not taken (ComfyUI's rule)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    candidate, n = name, 1
+    while (folder / candidate).exists():
+        candidate = f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
+
+
+async def _read_part(part: BodyPartReader, limit: int) -> bytes:
+    data = bytearray()
+    while chunk := await part.read_chunk(_CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise json_error(413, f"upload is larger than the limit of {limit} bytes")
+    return bytes(data)
+
+
+@routes.post("/upload/image")
+async def upload_image(request: web.Request) -> web.Response:
+    limit = int(request.app[CONFIG].max_upload_mb * 2**20)
+    if request.content_length is not None and request.content_length > limit + _CHUNK:
+        raise json_error(413, f"upload is larger than the limit of {limit} bytes")
+    fields: dict[str, str] = {}
+    image: tuple[str, bytes] | None = None
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise json_error(400, "nested multipart bodies are not accepted")
+        if part.name == "image":
+            image = (part.filename or "", await _read_part(part, limit))
+        elif part.name:
+            fields[part.name] = (await _read_part(part, 4096)).decode("utf-8", "replace")
+    if image is None or not image[0]:
+        raise json_error(400, "multipart field 'image' with a filename is required")
+    kind = fields.get("type", "input")
+    if kind not in UPLOADABLE:
+        raise json_error(400, f"type must be one of {', '.join(UPLOADABLE)}")
+    name, data = image
+    _check_image(data)
+    folders, subfolder = _folders(request), fields.get("subfolder", "")
+    target = resolve_inside(folders, kind, subfolder, name)
+    if fields.get("overwrite", "").lower() not in ("true", "1"):
+        name = _free_name(target.parent, name)
+        target = resolve_inside(folders, kind, subfolder, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return web.json_response({"name": name, "subfolder": subfolder, "type": kind})

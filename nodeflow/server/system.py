@@ -1,0 +1,62 @@
+"""`/system_stats` (devices, memory, cache) and `/free` (drop cached outputs and models)."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from aiohttp import web
+
+from ..device import memory_stats
+from .bodies import read_object
+from .keys import STORE, WORKERS
+
+routes = web.RouteTableDef()
+
+
+def _version() -> str:
+    try:
+        return version("nodeflow")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _device_entry(index: int, snapshot: dict[str, Any]) -> dict[str, Any]:
+    device = snapshot["device"]
+    memory = memory_stats(device) if device != "auto" else {}
+    return {
+        "name": device, "type": device.split(":")[0], "index": index,
+        "vram_total": memory.get("total", 0), "vram_free": memory.get("free", 0),
+        "torch_vram_total": 0, "torch_vram_free": 0,
+        "cache_bytes": snapshot.get("cache_bytes", 0), "cache_entries": snapshot.get("cache_entries", 0),
+        "running": snapshot.get("running"),
+    }
+
+
+def system_stats(snapshots: list[dict[str, Any]], queue_remaining: int) -> dict[str, Any]:
+    ram = memory_stats("cpu")
+    return {
+        "system": {
+            "os": platform.system().lower(), "python_version": sys.version, "embedded_python": False,
+            "nodeflow_version": _version(), "ram_total": ram.get("total", 0), "ram_free": ram.get("free", 0),
+        },
+        "devices": [_device_entry(i, s) for i, s in enumerate(snapshots)],
+        "queue": {"remaining": queue_remaining},
+    }
+
+
+@routes.get("/system_stats")
+async def get_system_stats(request: web.Request) -> web.Response:
+    snapshots, remaining = request.app[WORKERS].snapshots(), request.app[STORE].remaining()
+    return web.json_response(await asyncio.to_thread(system_stats, snapshots, remaining))
+
+
+@routes.post("/free")
+async def free(request: web.Request) -> web.Response:
+    """Drop every cached output and model; takes effect as soon as the worker is between prompts."""
+    await read_object(request)
+    request.app[WORKERS].free()
+    return web.json_response({"freed": True})
