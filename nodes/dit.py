@@ -1,0 +1,156 @@
+"""DiT: class-conditional image generation with a diffusion transformer (Peebles & Xie).
+
+Loader → class labels (ImageNet words or ids) → denoise → the VAE decode node.
+The denoise loop follows DiTPipeline step for step, so that the same seed gives
+the same image.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, NamedTuple
+
+from pydantic import Field
+
+from nodeflow import Context, node
+
+from ._pipeline_folders import (
+    DType, load_component, model_fingerprint, module_config, read_model_index, read_scheduler,
+)
+from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
+
+NULL_CLASS = 1000  # the class id DiT was trained to treat as "no class", used for guidance
+LabelInput = list[str | int] | str | int
+
+
+class DiTModel(NamedTuple):
+    transformer: DiTTransformer
+    vae: VAE
+    scheduler: Scheduler
+
+
+def labels_from_id2label(id2label: dict | None) -> dict[str, int]:
+    """Word → class id, each comma-separated synonym its own word (as DiTPipeline builds `labels`)."""
+    labels = {}
+    for key, value in (id2label or {}).items():
+        for word in value.split(","):
+            labels[word.strip()] = int(key)
+    return dict(sorted(labels.items()))
+
+
+@node("dit.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
+def load_model(ctx: Context, model: str, dtype: DType = "float32") -> DiTModel:
+    """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
+    model_index.json), VAE, and the folder's own scheduler."""
+    ref = ctx.folders.model_ref(model)
+    index = read_model_index(ref)
+    transformer = load_component(ref, "transformer", index, dtype)
+    vae = load_component(ref, "vae", index, dtype)
+    labels = labels_from_id2label(index.get("id2label"))
+    return DiTModel(
+        DiTTransformer(transformer, source=ref, dtype=transformer.dtype, config={"labels": labels}),
+        VAE(vae, source=ref, dtype=vae.dtype, config=module_config(vae)),
+        read_scheduler(ref),
+    )
+
+
+def resolve_class_ids(labels: LabelInput, words: dict[str, int], num_classes: int) -> list[int]:
+    """Class ids for ImageNet words or ids; an unknown word raises naming the closest known words."""
+    items = labels if isinstance(labels, list) else [labels]
+    if not items:
+        raise ValueError("no class labels given")
+    ids = []
+    for item in items:
+        if isinstance(item, str) and item.strip().isdigit():
+            item = int(item)
+        if isinstance(item, int):
+            if not 0 <= item < num_classes:
+                raise ValueError(f"class id {item} is out of range: this model knows ids 0..{num_classes - 1}")
+            ids.append(item)
+        elif item in words:
+            ids.append(words[item])
+        else:
+            ids.append(_unknown_word(item, words))
+    return ids
+
+
+def _unknown_word(word: str, words: dict[str, int]) -> int:
+    if not words:
+        raise ValueError(f"{word!r}: this model has no id2label table in its model_index.json; give class ids")
+    by_lower = {known.lower(): known for known in words}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=5, cutoff=0.5)
+    hint = ", ".join(f"{by_lower[c]!r} ({words[by_lower[c]]})" for c in close) or "none"
+    raise ValueError(f"unknown class label {word!r}; close matches: {hint}. List them all with dit.list_labels")
+
+
+@node("dit.class_labels", category="conditioning", version="1.0.0")
+def class_labels(transformer: DiTTransformer, labels: LabelInput = "golden retriever") -> ClassLabels:
+    """ImageNet class words (any synonym of the model's id2label, e.g. "white shark") or ids (207),
+    one image per label."""
+    import torch
+
+    num_classes = transformer.module.config.num_embeds_ada_norm
+    ids = resolve_class_ids(labels, transformer.config.get("labels", {}), num_classes)
+    return ClassLabels(torch.tensor(ids))
+
+
+@node("dit.list_labels", category="conditioning", version="1.0.0", output="labels", output_node=True)
+def list_labels(ctx: Context, transformer: DiTTransformer) -> str:
+    """Every class word the model knows, one "word: id" per line (also shown in the editor)."""
+    text = "\n".join(f"{word}: {class_id}" for word, class_id in transformer.config.get("labels", {}).items())
+    ctx.show(text=[text])
+    return text
+
+
+@node("dit.denoise", category="sampling", version="1.0.0")
+def denoise(
+    ctx: Context,
+    transformer: DiTTransformer,
+    scheduler: Scheduler,
+    class_labels: ClassLabels,
+    seed: Annotated[int, Field(ge=0)] = 0,
+    steps: Annotated[int, Field(ge=1, le=1000)] = 50,
+    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
+) -> Latents:
+    """Denoise from seeded noise to latents, guided towards the class labels (guidance > 1 mixes in the
+    null class on the first latent channels; a learned-sigma output is split off before the step)."""
+    import torch
+    from diffusers.utils.torch_utils import randn_tensor
+
+    sampler = scheduler.create()
+    with ctx.models.use(transformer) as model, torch.no_grad():
+        config = model.config
+        channels, size, batch = config.in_channels, config.sample_size, len(class_labels.ids)
+        guided = guidance_scale > 1
+        noise = randn_tensor((batch, channels, size, size), generator=torch.Generator().manual_seed(seed),
+                             device=torch.device(ctx.device), dtype=model.dtype)
+        labels = class_labels.ids.to(ctx.device).reshape(-1)
+        if guided:
+            labels = torch.cat([labels, torch.full_like(labels, NULL_CLASS)])
+        sample = torch.cat([noise, noise]) if guided else noise
+        sampler.set_timesteps(steps)
+        for index, t in enumerate(sampler.timesteps):
+            ctx.check_interrupt()
+            if guided:
+                half = sample[: batch]
+                sample = torch.cat([half, half])
+            sample = sampler.scale_model_input(sample, t)
+            timesteps = t[None].to(sample.device).expand(sample.shape[0])
+            prediction = model(sample, timestep=timesteps, class_labels=labels).sample
+            if guided:
+                prediction = _guide_first_channels(prediction, channels, guidance_scale)
+            if config.out_channels // 2 == channels:
+                prediction = prediction[:, :channels]
+            sample = sampler.step(prediction, t, sample).prev_sample
+            ctx.progress(index + 1, len(sampler.timesteps))
+    return Latents(sample[:batch] if guided else sample)
+
+
+def _guide_first_channels(prediction, channels: int, guidance_scale: float):
+    """Classifier-free guidance on the noise channels only; the learned-variance channels pass through."""
+    import torch
+
+    eps, rest = prediction[:, :channels], prediction[:, channels:]
+    cond, uncond = eps.chunk(2)
+    guided = uncond + guidance_scale * (cond - uncond)
+    return torch.cat([torch.cat([guided, guided]), rest], dim=1)

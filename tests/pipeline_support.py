@@ -1,0 +1,45 @@
+"""Helpers for the parity tests of the DiT, unCLIP and VQ-Diffusion workflows: run a shipped workflow through
+the CLI in-process, read the PNGs it wrote, compare them with a diffusers pipeline's PIL images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nodeflow.cli import main as nodeflow_main
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+
+
+def run_workflow(name: str, output: Path, **params: Any) -> list[np.ndarray]:
+    """Run workflows/<name>.json via `nodeflow run … --param k=v` and return the pixels of its PNGs, in order."""
+    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", "cpu"]
+    for key, value in params.items():
+        args += ["--param", f"{key}={value}"]
+    assert nodeflow_main(args) == 0
+    return read_pngs(output)
+
+
+def read_pngs(folder: Path) -> list[np.ndarray]:
+    from PIL import Image
+
+    pngs = sorted(folder.glob("*.png"))
+    assert pngs, f"no PNG written to {folder}"
+    arrays = []
+    for png in pngs:
+        with Image.open(png) as image:
+            arrays.append(np.asarray(image.convert("RGB")))
+    return arrays
+
+
+def assert_same_images(ours: list[np.ndarray], theirs: list[Any]) -> None:
+    """Bit-equal pixels, image for image; a flat image would prove nothing, so it fails too."""
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs):
+        reference = np.asarray(reference)
+        assert mine.shape == reference.shape
+        assert mine.std() > 1.0, "a flat image proves nothing"
+        delta = np.abs(mine.astype(int) - reference.astype(int)).max()
+        assert delta == 0, f"max |Δ| = {delta}"
