@@ -161,8 +161,33 @@ class Watcher:
         return self.messages
 
     def of(self, kind: str, prompt_id: str | None = None) -> list[dict[str, Any]]:
-        return [m["data"] for m in self.messages
-                if m["type"] == kind and (prompt_id is None or m["data"].get("prompt_id") == prompt_id)]
+        return of_type(self.messages, kind, prompt_id)
 
     def close(self) -> None:
         self.ws.close()
+
+
+async def start_client(aiohttp_client: Any, root: Path, registry: Registry | None = None, **overrides: Any) -> Any:
+    """aiohttp's test client on `create_app` with the test nodes and folders under `root`."""
+    from nodeflow.server import create_app
+
+    return await aiohttp_client(create_app(make_config(root, **overrides), registry or servertest_registry()))
+
+
+async def ws_until_done(ws: Any, *prompt_ids: str, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Messages from an aiohttp WebSocket until each of `prompt_ids` has sent its end (`executing`, node null)."""
+    import asyncio
+
+    waiting, messages = set(prompt_ids), []
+    async with asyncio.timeout(timeout):
+        while waiting:
+            message = await ws.receive_json()
+            messages.append(message)
+            if message["type"] == "executing" and message["data"]["node"] is None:
+                waiting.discard(message["data"]["prompt_id"])
+    return messages
+
+
+def of_type(messages: list[dict[str, Any]], kind: str, prompt_id: str | None = None) -> list[dict[str, Any]]:
+    return [m["data"] for m in messages
+            if m["type"] == kind and (prompt_id is None or m["data"].get("prompt_id") == prompt_id)]

@@ -105,6 +105,8 @@ async def upload_image(request: web.Request) -> web.Response:
     if kind not in UPLOADABLE:
         raise json_error(400, f"type must be one of {', '.join(UPLOADABLE)}")
     name, data = image
+    if "/" in name or "\\" in name:
+        raise json_error(400, f"file name {name!r} must not contain folders; use the 'subfolder' field")
     _check_image(data)
     folders, subfolder = _folders(request), fields.get("subfolder", "")
     target = resolve_inside(folders, kind, subfolder, name)

@@ -160,8 +160,8 @@ class Worker(threading.Thread):
         # History first: a client that sees the end message or an empty queue fetches /history next.
         self.store.finish(prompt.id, outcome.status, outcome.outputs, outcome.messages)
         self._refresh(None)
-        self.publisher.send(PromptMessages(prompt.id).end(), sid)
         self.publisher.status(self.store.remaining())
+        self.publisher.send(PromptMessages(prompt.id).end(), sid)
 
     def _refresh(self, running: str | None) -> None:
         assert self.runner is not None

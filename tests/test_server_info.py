@@ -1,0 +1,53 @@
+"""What the server tells about itself: /object_info (ComfyUI's shape), /nodeflow/schema, /system_stats, /free."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.server_support import counting_workflow, start_client, ws_until_done
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_object_info_describes_nodes_the_comfyui_way(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path)
+    info = await (await client.get("/object_info")).json()
+    assert sorted(info) == ["servertest.count", "servertest.fail", "servertest.save_png"]
+    count = info["servertest.count"]
+    assert count["input"]["required"] == {}
+    assert count["input"]["optional"]["steps"] == ["INT", {"default": 3, "min": 1, "max": 10000, "step": 1}]
+    assert count["input"]["optional"]["delay"] == ["FLOAT", {"default": 0.0, "min": 0.0, "max": 5.0}]
+    assert (count["output"], count["output_name"], count["output_node"]) == (["Tally"], ["tally"], False)
+    save = info["servertest.save_png"]
+    assert save["input"]["required"] == {"tally": ["Tally"]} and save["output_node"] is True
+    one = await (await client.get("/object_info/servertest.fail")).json()
+    assert one == {"servertest.fail": info["servertest.fail"]}
+    assert (await client.get("/object_info/servertest.nothing")).status == 404
+
+
+async def test_nodeflow_schema_carries_json_schemas_and_the_socket_type_table(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path)
+    schema = await (await client.get("/nodeflow/schema")).json()
+    steps = schema["nodes"]["servertest.count"]["inputs"]["steps"]
+    assert steps["widget"] is True and steps["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000}
+    assert schema["types"]["Tally"]["description"] == "A number produced by counting steps."
+
+
+async def test_system_stats_report_device_and_cache_and_free_empties_it(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path)
+    ws = await client.ws_connect("/ws?clientId=me")
+    prompt = await (await client.post("/prompt", json={"prompt": counting_workflow(), "client_id": "me"})).json()
+    await ws_until_done(ws, prompt["prompt_id"])
+    stats = await (await client.get("/system_stats")).json()
+    [device] = stats["devices"]
+    assert device["name"] == "cpu" and device["cache_entries"] == 2 and device["running"] is None
+    assert stats["system"]["ram_total"] > 0
+    assert (await client.post("/free", json={"unload_models": True})).status == 200
+    for _ in range(200):  # the worker frees between prompts, asynchronously
+        stats = await (await client.get("/system_stats")).json()
+        if stats["devices"][0]["cache_entries"] == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert stats["devices"][0]["cache_entries"] == 0 and stats["devices"][0]["cache_bytes"] == 0
