@@ -17,6 +17,7 @@ from nodeflow import Context, node
 from ._pipeline_folders import (
     DType, load_component, model_fingerprint, module_config, read_model_index, read_scheduler,
 )
+from .latents import Seed
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
 NULL_CLASS = 1000  # the class id DiT was trained to treat as "no class", used for guidance
@@ -108,7 +109,7 @@ def denoise(
     transformer: DiTTransformer,
     scheduler: Scheduler,
     class_labels: ClassLabels,
-    seed: Annotated[int, Field(ge=0)] = 0,
+    seed: Seed = 0,
     steps: Annotated[int, Field(ge=1, le=1000)] = 50,
     guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
 ) -> Latents:

@@ -1,0 +1,97 @@
+"""Kandinsky 2.2 decoder: a UNet conditioned on CLIP image embeddings, decoded by MoVQ.
+
+Image embeddings (from the unCLIP prior) → denoise → `vq.decode_latents`. The
+loop follows KandinskyV22Pipeline step for step, so that the same seed gives the
+same image.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, NamedTuple
+
+from pydantic import Field
+
+from nodeflow import Context, node
+
+from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from .latents import Seed
+from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
+
+Size = Annotated[int, Field(ge=16, le=4096)]
+
+
+class DecoderModel(NamedTuple):
+    unet: ImageConditionedUNet
+    movq: VQModel
+    scheduler: Scheduler
+
+
+@node("kandinsky.load_decoder", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
+def load_decoder(ctx: Context, model: str, dtype: DType = "float32") -> DecoderModel:
+    """Load a Kandinsky 2.2 decoder folder or hub id: image-conditioned UNet, MoVQ and its own scheduler."""
+    ref = ctx.folders.model_ref(model)
+    index = read_model_index(ref)
+    unet = load_component(ref, "unet", index, dtype)
+    movq = load_component(ref, "movq", index, dtype)
+    # The MoVQ's downsampling decides the latent size; the denoise node needs it without the MoVQ itself.
+    scale = 2 ** (len(movq.config.block_out_channels) - 1)
+    return DecoderModel(
+        ImageConditionedUNet(unet, source=ref, dtype=unet.dtype, config={"movq_scale_factor": scale}),
+        VQModel(movq, source=ref, dtype=movq.dtype),
+        read_scheduler(ref),
+    )
+
+
+def latent_size(pixels: int, scale: int) -> int:
+    """Latent side for an image side, rounded up to whole MoVQ blocks (as the Kandinsky pipelines do)."""
+    return -(-pixels // scale**2) * scale
+
+
+@node("kandinsky.denoise", category="sampling", version="1.0.0")
+def denoise(
+    ctx: Context,
+    unet: ImageConditionedUNet,
+    scheduler: Scheduler,
+    image_embeds: ImageEmbeds,
+    negative_image_embeds: ImageEmbeds,
+    width: Size = 512,
+    height: Size = 512,
+    seed: Seed = 0,
+    steps: Annotated[int, Field(ge=1, le=1000)] = 100,
+    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
+) -> Latents:
+    """Denoise MoVQ latents from seeded noise, conditioned on the image embeddings (guidance > 1 pushes
+    away from the negative embeddings)."""
+    import torch
+    from diffusers.utils.torch_utils import randn_tensor
+
+    from .schedulers import step_kwargs
+
+    device, guided = torch.device(ctx.device), guidance_scale > 1
+    sampler = scheduler.create()
+    with ctx.models.use(unet) as model, torch.no_grad():
+        embeds = image_embeds.embeds
+        if guided:
+            embeds = torch.cat([negative_image_embeds.embeds.to(embeds.device), embeds])
+        embeds = embeds.to(dtype=model.dtype, device=device)
+        sampler.set_timesteps(steps, device=device)
+        scale = unet.config["movq_scale_factor"]
+        shape = (len(image_embeds.embeds), model.config.in_channels, latent_size(height, scale), latent_size(width, scale))
+        generator = torch.Generator().manual_seed(seed)
+        latents = randn_tensor(shape, generator=generator, device=device, dtype=embeds.dtype) * sampler.init_noise_sigma
+        channels = latents.shape[1]
+        learned_variance = getattr(sampler.config, "variance_type", None) in ("learned", "learned_range")
+        for index, t in enumerate(sampler.timesteps):
+            ctx.check_interrupt()
+            model_input = torch.cat([latents] * 2) if guided else latents
+            prediction = model(sample=model_input, timestep=t, encoder_hidden_states=None,
+                               added_cond_kwargs={"image_embeds": embeds}, return_dict=False)[0]
+            if guided:
+                noise, variance = prediction.split(channels, dim=1)
+                uncond, cond = noise.chunk(2)
+                prediction = torch.cat([uncond + guidance_scale * (cond - uncond), variance.chunk(2)[1]], dim=1)
+            if not learned_variance:
+                prediction = prediction[:, :channels]
+            latents = sampler.step(prediction, t, latents, **step_kwargs(sampler, generator)).prev_sample
+            ctx.progress(index + 1, len(sampler.timesteps))
+    return Latents(latents, generator.get_state())

@@ -1,0 +1,161 @@
+"""unCLIP prior (Kandinsky 2.2 style): text tokens → CLIP image embedding, plus mixing and saving embeddings.
+
+The prior loop follows KandinskyV22PriorPipeline step for step (same batches,
+same random draws), so that the same seed gives the same embedding.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, NamedTuple
+
+from pydantic import Field
+
+from nodeflow import Context, node
+
+from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from .latents import Seed
+from .types import ImageEmbeds, PriorTransformer, Scheduler, TextEncoder, Tokenizer, Tokens
+
+
+class PriorModel(NamedTuple):
+    prior: PriorTransformer
+    tokenizer: Tokenizer
+    text_encoder: TextEncoder
+    scheduler: Scheduler
+    blank_image_embeds: ImageEmbeds
+
+
+class PriorOutput(NamedTuple):
+    image_embeds: ImageEmbeds
+    negative_image_embeds: ImageEmbeds
+
+
+@node("prior.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
+def load_model(ctx: Context, model: str, dtype: DType = "float32") -> PriorModel:
+    """Load an unCLIP prior folder or hub id (e.g. kandinsky-2-2-prior): prior, CLIP tokenizer and text
+    encoder with projection, its own scheduler, and the CLIP image embedding of a blank image (the
+    negative embedding when there is no negative prompt)."""
+    import torch
+
+    ref = ctx.folders.model_ref(model)
+    index = read_model_index(ref)
+    prior = load_component(ref, "prior", index, dtype)
+    text_encoder = load_component(ref, "text_encoder", index, dtype)
+    image_encoder = load_component(ref, "image_encoder", index, dtype).to(ctx.device)
+    size = image_encoder.config.image_size
+    with torch.no_grad():
+        blank = torch.zeros(1, 3, size, size, device=ctx.device, dtype=image_encoder.dtype)
+        blank_embeds = image_encoder(blank)["image_embeds"]
+    return PriorModel(
+        PriorTransformer(prior, source=ref, dtype=prior.dtype),
+        Tokenizer(load_component(ref, "tokenizer", index), source=ref),
+        TextEncoder(text_encoder, source=ref, dtype=text_encoder.dtype),
+        read_scheduler(ref),
+        ImageEmbeds(blank_embeds),
+    )
+
+
+def _is_empty_prompt(tokens: Tokens) -> bool:
+    if tokens.prompts:
+        return all(prompt == "" for prompt in tokens.prompts)
+    return bool((tokens.attention_mask.sum(-1) <= 2).all())  # only start and end tokens
+
+
+def _encode(text_encoder, input_ids, attention_mask, device):
+    output = text_encoder(input_ids.to(device))
+    return output.text_embeds, output.last_hidden_state, attention_mask.bool().to(device)
+
+
+@node("prior.image_embeds", category="conditioning", version="1.0.0")
+def image_embeds(
+    ctx: Context,
+    prior: PriorTransformer,
+    text_encoder: TextEncoder,
+    scheduler: Scheduler,
+    prompt: Tokens,
+    negative: Tokens,
+    blank_image_embeds: ImageEmbeds,
+    seed: Seed = 0,
+    steps: Annotated[int, Field(ge=1, le=1000)] = 25,
+    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
+) -> PriorOutput:
+    """Denoise a CLIP image embedding for the prompt from seeded noise. An empty negative prompt means none:
+    the negative embedding is then the blank-image embedding; otherwise the prior also denoises one for the
+    negative prompt (in the same batch, as KandinskyV22PriorPipeline does)."""
+    import torch
+    from diffusers.utils.torch_utils import randn_tensor
+
+    device, guided = torch.device(ctx.device), guidance_scale > 1
+    has_negative = not _is_empty_prompt(negative)
+    ids, mask = prompt.input_ids, prompt.attention_mask
+    if has_negative:
+        ids, mask = torch.cat([ids, negative.input_ids]), torch.cat([mask, negative.attention_mask])
+    batch = len(ids)
+    sampler = scheduler.create()
+    with ctx.models.use(text_encoder) as encoder, ctx.models.use(prior) as model, torch.no_grad():
+        embeds, hidden, text_mask = _encode(encoder, ids, mask, device)
+        if guided:
+            repeat = (batch, 1)
+            uncond = _encode(encoder, negative.input_ids.repeat(*repeat), negative.attention_mask.repeat(*repeat), device)
+            embeds, hidden, text_mask = (torch.cat(pair) for pair in zip(uncond, (embeds, hidden, text_mask)))
+        sampler.set_timesteps(steps, device=device)
+        timesteps = sampler.timesteps
+        generator = torch.Generator().manual_seed(seed)
+        latents = randn_tensor((batch, model.config.embedding_dim), generator=generator, device=device,
+                               dtype=embeds.dtype) * sampler.init_noise_sigma
+        step_args = set(inspect.signature(sampler.step).parameters)
+        for index, t in enumerate(timesteps):
+            ctx.check_interrupt()
+            model_input = torch.cat([latents] * 2) if guided else latents
+            predicted = model(model_input, timestep=t, proj_embedding=embeds, encoder_hidden_states=hidden,
+                              attention_mask=text_mask).predicted_image_embedding
+            if guided:
+                uncond_pred, text_pred = predicted.chunk(2)
+                predicted = uncond_pred + guidance_scale * (text_pred - uncond_pred)
+            extra = {"generator": generator} if "generator" in step_args else {}
+            if "prev_timestep" in step_args:
+                extra["prev_timestep"] = timesteps[index + 1] if index + 1 < len(timesteps) else None
+            latents = sampler.step(predicted, timestep=t, sample=latents, **extra).prev_sample
+            ctx.progress(index + 1, len(timesteps))
+        latents = model.post_process_latents(latents)
+    if has_negative:
+        positive, negative_embeds = latents.chunk(2)
+    else:
+        positive, negative_embeds = latents, blank_image_embeds.embeds.to(latents.device).repeat(batch, 1)
+    return PriorOutput(ImageEmbeds(positive), ImageEmbeds(negative_embeds))
+
+
+@node("prior.mix_embeds", category="conditioning", version="1.0.0", output="image_embeds")
+def mix_embeds(
+    first: ImageEmbeds,
+    second: ImageEmbeds,
+    first_weight: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.5,
+    second_weight: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.5,
+) -> ImageEmbeds:
+    """Interpolate two image embeddings (of two prompts, or a prompt and an image): the weighted sum
+    first·w1 + second·w2, as KandinskyV22PriorPipeline.interpolate mixes its conditions."""
+    import torch
+
+    weighted = [first.embeds * first_weight, second.embeds.to(first.embeds.device) * second_weight]
+    return ImageEmbeds(torch.stack(weighted).sum(dim=0))
+
+
+@node("prior.save_embeds", category="conditioning", version="1.0.0", output_node=True)
+def save_embeds(ctx: Context, image_embeds: ImageEmbeds, negative_image_embeds: ImageEmbeds | None = None,
+                filename_prefix: str = "image_embeds") -> None:
+    """Save image embeddings to the output folder as .safetensors (keys `image_embeds` and, when given,
+    `negative_image_embeds`), numbered like saved images."""
+    from safetensors.torch import save_file
+
+    tensors = {"image_embeds": image_embeds.embeds}
+    if negative_image_embeds is not None:
+        tensors["negative_image_embeds"] = negative_image_embeds.embeds
+    subfolder, _, stem = filename_prefix.rpartition("/")
+    folder = ctx.folders.inside("output", "", subfolder) if subfolder else ctx.folders.root("output")
+    folder.mkdir(parents=True, exist_ok=True)
+    number = 1 + sum(1 for _ in folder.glob(f"{stem}_*_.safetensors"))
+    filename = f"{stem}_{number:05d}_.safetensors"
+    path = ctx.folders.inside("output", filename, subfolder)
+    save_file({key: value.detach().float().cpu().contiguous() for key, value in tensors.items()}, str(path))
+    ctx.show(files=[{"filename": filename, "subfolder": subfolder, "type": "output"}])

@@ -1,0 +1,151 @@
+"""VQ-Diffusion (discrete latents) and VQModel decoding (VQ-GAN class indices, MoVQ latents).
+
+Text conditioning → discrete denoise → `vq.decode_indices`. The loop follows
+VQDiffusionPipeline step for step, so that the same seed gives the same image.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, NamedTuple
+
+from pydantic import Field
+
+from nodeflow import Context, node
+
+from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from .latents import Seed
+from .types import (
+    Conditioning, DiscreteLatents, Image, LearnedClassifierFreeEmbeddings, Latents, Scheduler, TextEncoder, Tokenizer,
+    VQDiffusionTransformer, VQModel,
+)
+
+EMBEDDINGS = "learned_classifier_free_sampling_embeddings"
+LOG_PROB_FLOOR = -70.0  # the pipeline clamps log-probabilities here before each step
+
+
+class VQDiffusionModel(NamedTuple):
+    transformer: VQDiffusionTransformer
+    vqvae: VQModel
+    tokenizer: Tokenizer
+    text_encoder: TextEncoder
+    scheduler: Scheduler
+    null_text: LearnedClassifierFreeEmbeddings
+
+
+@node("vq.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
+def load_model(ctx: Context, model: str, dtype: DType = "float32") -> VQDiffusionModel:
+    """Load a VQ-Diffusion folder or hub id (e.g. microsoft/vq-diffusion-ithq): discrete transformer, VQ-VAE,
+    CLIP tokenizer and text encoder, its own scheduler, and the learned null-text embeddings."""
+    from diffusers.pipelines.deprecated.vq_diffusion import LearnedClassifierFreeSamplingEmbeddings
+
+    ref = ctx.folders.model_ref(model)
+    index = read_model_index(ref)
+    # Published folders name this class's module "vq_diffusion", gone from diffusers: resolve it by name.
+    classes = {"LearnedClassifierFreeSamplingEmbeddings": LearnedClassifierFreeSamplingEmbeddings}
+    transformer = load_component(ref, "transformer", index, dtype)
+    vqvae = load_component(ref, "vqvae", index, dtype)
+    text_encoder = load_component(ref, "text_encoder", index, dtype)
+    null_text = load_component(ref, EMBEDDINGS, index, dtype, classes)
+    return VQDiffusionModel(
+        VQDiffusionTransformer(transformer, source=ref, dtype=transformer.dtype),
+        VQModel(vqvae, source=ref, dtype=vqvae.dtype),
+        Tokenizer(load_component(ref, "tokenizer", index), source=ref),
+        TextEncoder(text_encoder, source=ref, dtype=text_encoder.dtype),
+        read_scheduler(ref),
+        LearnedClassifierFreeEmbeddings(null_text, source=ref, dtype=null_text.dtype),
+    )
+
+
+def _unit(embeds):
+    return embeds / embeds.norm(dim=-1, keepdim=True)
+
+
+def truncate(log_probs, rate: float):
+    """Keep, per latent pixel, the most likely classes whose cumulative probability stays below `rate`
+    (always the top one); the rest get probability zero."""
+    import torch
+
+    ordered, order = torch.sort(log_probs, 1, descending=True)
+    keep = ordered.exp().cumsum(dim=1) < rate
+    keep = torch.cat([torch.ones_like(keep[:, :1]), keep], dim=1)[:, :-1]
+    keep = keep.gather(1, order.argsort(1))
+    truncated = log_probs.clone()
+    truncated[~keep] = -torch.inf
+    return truncated
+
+
+@node("vq.denoise", category="sampling", version="1.0.0")
+def denoise(
+    ctx: Context,
+    transformer: VQDiffusionTransformer,
+    scheduler: Scheduler,
+    positive: Conditioning,
+    null_text: LearnedClassifierFreeEmbeddings,
+    negative: Conditioning | None = None,
+    seed: Seed = 0,
+    steps: Annotated[int, Field(ge=1, le=1000)] = 100,
+    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 5.0,
+    truncation_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0,
+) -> DiscreteLatents:
+    """Denoise latent class indices from all-masked, guided by the text (guidance > 1 against the learned
+    null-text embeddings, or against `negative` — the empty prompt's conditioning — for models without
+    them). `truncation_rate` < 1 drops each pixel's least likely classes."""
+    import torch
+
+    device, guided = torch.device(ctx.device), guidance_scale > 1
+    embeds = _unit(positive.embeds.to(device))
+    batch = len(embeds)
+    if guided:
+        if null_text.module.learnable:
+            uncond = null_text.module.embeddings.to(device).unsqueeze(0).repeat(batch, 1, 1)
+        elif negative is not None:
+            uncond = _unit(negative.embeds.to(device)).repeat(batch, 1, 1)
+        else:
+            raise ValueError("this model has no learned null-text embeddings: link the empty prompt's "
+                             "conditioning to `negative` for guidance, or set guidance_scale to 1")
+        embeds = torch.cat([uncond, embeds])
+    sampler = scheduler.create()
+    with ctx.models.use(transformer) as model, torch.no_grad():
+        masked = model.num_vector_embeds - 1
+        sample = torch.full((batch, model.num_latent_pixels), masked).to(device)
+        sampler.set_timesteps(steps, device=device)
+        generator = torch.Generator().manual_seed(seed)
+        timesteps = sampler.timesteps.to(device)
+        for index, t in enumerate(timesteps):
+            ctx.check_interrupt()
+            model_input = torch.cat([sample] * 2) if guided else sample
+            log_probs = model(model_input, encoder_hidden_states=embeds, timestep=t).sample
+            if guided:
+                uncond_log, text_log = log_probs.chunk(2)
+                log_probs = uncond_log + guidance_scale * (text_log - uncond_log)
+                log_probs -= torch.logsumexp(log_probs, dim=1, keepdim=True)
+            log_probs = truncate(log_probs, truncation_rate).clamp(LOG_PROB_FLOOR)
+            sample = sampler.step(log_probs, timestep=t, sample=sample, generator=generator).prev_sample
+            ctx.progress(index + 1, len(timesteps))
+    return DiscreteLatents(sample, masked, model.height, model.width)
+
+
+@node("vq.decode_indices", category="latent", version="1.0.0")
+def decode_indices(ctx: Context, vqvae: VQModel, latents: DiscreteLatents) -> Image:
+    """Pixels from latent class indices: look each index up in the VQ codebook, then decode."""
+    import torch
+
+    with ctx.models.use(vqvae) as model, torch.no_grad():
+        shape = (len(latents.indices), latents.height, latents.width, model.config.vq_embed_dim)
+        codes = model.quantize.get_codebook_entry(latents.indices.to(ctx.device), shape=shape)
+        pixels = model.decode(codes, force_not_quantize=True).sample
+    return Image(_to_unit_range(pixels))
+
+
+@node("vq.decode_latents", category="latent", version="1.0.0")
+def decode_latents(ctx: Context, movq: VQModel, latents: Latents) -> Image:
+    """Pixels from continuous MoVQ latents (the Kandinsky decoder's output), decoded without re-quantising."""
+    import torch
+
+    with ctx.models.use(movq) as model, torch.no_grad():
+        pixels = model.decode(latents.samples.to(ctx.device, model.dtype), force_not_quantize=True).sample
+    return Image(_to_unit_range(pixels))
+
+
+def _to_unit_range(pixels):
+    return (pixels / 2 + 0.5).clamp(0, 1).float().cpu()
