@@ -145,19 +145,27 @@ class Watcher:
         self.ws = websocket.create_connection(url, timeout=30)
         self.messages: list[dict[str, Any]] = []
 
+    def receive(self) -> dict[str, Any]:
+        """The next JSON message (binary preview frames are skipped)."""
+        while isinstance(frame := self.ws.recv(), bytes):
+            pass
+        message = json.loads(frame)
+        self.messages.append(message)
+        return message
+
+    def wait_for(self, kind: str, prompt_id: str) -> dict[str, Any]:
+        while not self.of(kind, prompt_id):
+            self.receive()
+        return self.of(kind, prompt_id)[0]
+
     def until_done(self, *prompt_ids: str, timeout: float = 30.0) -> list[dict[str, Any]]:
         waiting = set(prompt_ids)
         deadline = time.monotonic() + timeout
         while waiting:
             self.ws.settimeout(max(0.1, deadline - time.monotonic()))
-            frame = self.ws.recv()
-            if isinstance(frame, bytes):
-                continue
-            message = json.loads(frame)
-            self.messages.append(message)
-            data = message["data"]
-            if message["type"] == "executing" and data["node"] is None:
-                waiting.discard(data["prompt_id"])
+            message = self.receive()
+            if message["type"] == "executing" and message["data"]["node"] is None:
+                waiting.discard(message["data"]["prompt_id"])
         return self.messages
 
     def of(self, kind: str, prompt_id: str | None = None) -> list[dict[str, Any]]:
