@@ -106,7 +106,7 @@ def denoise(
         embeds = torch.cat([uncond, embeds])
     sampler = scheduler.create()
     with ctx.models.use(transformer) as model, torch.no_grad():
-        masked = model.num_vector_embeds - 1
+        masked = model.config.num_vector_embeds - 1
         sample = torch.full((batch, model.num_latent_pixels), masked).to(device)
         sampler.set_timesteps(steps, device=device)
         generator = torch.Generator().manual_seed(seed)
