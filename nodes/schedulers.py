@@ -48,21 +48,17 @@ _RECIPES: dict[str, tuple[str, dict[str, Any]]] = {
     "lcm": ("LCMScheduler", {}),
     "tcd": ("TCDScheduler", {}),
 }
-_NEEDS = {"DPMSolverSDEScheduler": "torchsde"}
 
 
 def _scheduler_class(class_name: str) -> type:
     import diffusers
 
     cls = getattr(diffusers, class_name, None)
+    backends = getattr(cls, "_backends", None)  # diffusers' stand-in for a class whose dependencies are missing
+    if backends:
+        raise ValueError(f"{class_name} needs {' and '.join(backends)} installed: pip install {' '.join(backends)}")
     if not (isinstance(cls, type) and issubclass(cls, diffusers.SchedulerMixin) and hasattr(cls, "from_config")):
         raise ValueError(f"{class_name!r} is not a diffusers scheduler class (e.g. 'DDIMScheduler')")
-    package = _NEEDS.get(class_name)
-    if package:
-        try:
-            __import__(package)
-        except ImportError:
-            raise ValueError(f"{class_name} needs the '{package}' package: pip install {package}") from None
     return cls
 
 

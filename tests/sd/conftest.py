@@ -1,0 +1,67 @@
+"""Fixtures for the Stable Diffusion tests: one tiny random model per session, and its diffusers pipelines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nodeflow.cli import main as nodeflow_main
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
+
+@pytest.fixture(scope="session")
+def tiny_sd(tmp_path_factory) -> Path:
+    from tiny_models.sd import make_tiny_sd
+
+    return make_tiny_sd(tmp_path_factory.mktemp("tiny_sd") / "model")
+
+
+@pytest.fixture(scope="session")
+def sd_components(tiny_sd) -> dict[str, Any]:
+    from diffusers import StableDiffusionPipeline
+
+    return StableDiffusionPipeline.from_pretrained(tiny_sd).components
+
+
+def make_pipeline(pipeline_class: type, components: dict[str, Any], scheduler_class: str | None = None,
+                  **overrides: Any) -> Any:
+    """A diffusers pipeline over the session's components, with the scheduler swapped the documented way."""
+    import diffusers
+
+    pipeline = pipeline_class(**components)
+    if scheduler_class or overrides:
+        # Assigned after construction, as users swap schedulers: the constructor would also patch the config
+        # (e.g. force DDIM's clip_sample off), which `pipe.scheduler = X.from_config(...)` does not.
+        cls = getattr(diffusers, scheduler_class) if scheduler_class else type(pipeline.scheduler)
+        pipeline.scheduler = cls.from_config(pipeline.scheduler.config, **overrides)
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline
+
+
+def run_workflow(name: str, output: Path, *extra: str, **params: Any) -> np.ndarray:
+    """Run workflows/<name>.json in-process through the CLI and return the pixels of the one PNG it wrote."""
+    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", "cpu"]
+    for key, value in params.items():
+        args += ["--param", f"{key}={value}"]
+    assert nodeflow_main([*args, *extra]) == 0
+    return read_single_png(output)
+
+
+def read_single_png(folder: Path) -> np.ndarray:
+    from PIL import Image
+
+    pngs = sorted(folder.glob("*.png"))
+    assert len(pngs) == 1, pngs
+    with Image.open(pngs[0]) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def assert_same_pixels(ours: np.ndarray, theirs: Any) -> None:
+    theirs = np.asarray(theirs)
+    assert ours.shape == theirs.shape
+    assert ours.std() > 1.0, "a flat image proves nothing"
+    assert np.array_equal(ours, theirs), f"max |Δ| = {np.abs(ours.astype(int) - theirs.astype(int)).max()}"

@@ -1,0 +1,96 @@
+"""sd_txt2img.json writes the same pixels as StableDiffusionPipeline, for every scheduler and guidance setting."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from .conftest import WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png, run_workflow
+
+PROMPT = "the cat on a mat"
+# workflow scheduler name → (diffusers class, overrides); None = the model's own (PNDM for SD)
+SCHEDULERS = {
+    "default": (None, {}),
+    "ddim": ("DDIMScheduler", {}),
+    "euler_ancestral": ("EulerAncestralDiscreteScheduler", {}),
+    "dpmpp_2m": ("DPMSolverMultistepScheduler", {}),
+}
+GUIDANCE = [pytest.param(1.0, "", id="no-guidance"), pytest.param(6.0, "blurry, ugly", id="cfg-negative")]
+
+
+def _pipeline_image(components, scheduler: str, seed: int, steps: int, guidance: float, negative: str, **extra):
+    from diffusers import StableDiffusionPipeline
+
+    class_name, overrides = SCHEDULERS.get(scheduler, EXTRA_SCHEDULERS.get(scheduler, (None, {})))
+    pipeline = make_pipeline(StableDiffusionPipeline, components, class_name, **overrides)
+    return pipeline(PROMPT, negative_prompt=negative, num_inference_steps=steps, guidance_scale=guidance,
+                    generator=torch.Generator().manual_seed(seed), output_type="pil", **extra).images[0]
+
+
+@pytest.mark.parametrize("guidance, negative", GUIDANCE)
+@pytest.mark.parametrize("scheduler", list(SCHEDULERS))
+def test_txt2img_equals_pipeline(tiny_sd, sd_components, tmp_path, scheduler, guidance, negative):
+    ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=7, steps=3, scheduler=scheduler,
+                        guidance_scale=guidance, prompt=PROMPT, negative_prompt=negative)
+    assert_same_pixels(ours, _pipeline_image(sd_components, scheduler, 7, 3, guidance, negative))
+
+
+EXTRA_SCHEDULERS = {
+    "euler": ("EulerDiscreteScheduler", {}),
+    "heun": ("HeunDiscreteScheduler", {}),
+    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
+    "dpmpp_2m_sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++"}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+    "kdpm2_ancestral": ("KDPM2AncestralDiscreteScheduler", {}),
+    "deis": ("DEISMultistepScheduler", {}),
+    "ddpm": ("DDPMScheduler", {}),
+    "lcm": ("LCMScheduler", {}),
+}
+
+
+@pytest.mark.parametrize("scheduler", list(EXTRA_SCHEDULERS))
+def test_more_schedulers_equal_pipeline(tiny_sd, sd_components, tmp_path, scheduler):
+    ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=11, steps=3, scheduler=scheduler,
+                        guidance_scale=3.0, prompt=PROMPT, negative_prompt="dark")
+    assert_same_pixels(ours, _pipeline_image(sd_components, scheduler, 11, 3, 3.0, "dark"))
+
+
+def test_non_square_size_equals_pipeline(tiny_sd, sd_components, tmp_path):
+    ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=2, steps=2, width=48, height=24,
+                        guidance_scale=2.0, prompt=PROMPT, negative_prompt="")
+    assert_same_pixels(ours, _pipeline_image(sd_components, "default", 2, 2, 2.0, "", width=48, height=24))
+
+
+def test_nodeflow_run_command_writes_the_pipeline_image_with_the_workflow_embedded(tiny_sd, sd_components, tmp_path):
+    command = [sys.executable, "-m", "nodeflow", "run", str(WORKFLOWS / "sd_txt2img.json"), "--output", str(tmp_path),
+               "--device", "cpu", "--param", f"model={tiny_sd}", "--param", "seed=5", "--param", "steps=2",
+               "--param", f"prompt={PROMPT}", "--param", "negative_prompt=ugly"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert_same_pixels(read_single_png(tmp_path), _pipeline_image(sd_components, "default", 5, 2, 7.5, "ugly"))
+    from PIL import Image
+
+    with Image.open(next(tmp_path.glob("*.png"))) as png:
+        embedded = json.loads(png.text["nodeflow"])
+    assert embedded["nodes"]["noise"]["inputs"]["seed"] == 5
+    assert embedded["nodes"]["tokenize_positive"]["inputs"]["prompt"] == PROMPT
+
+
+def test_workflow_defaults_are_the_pipeline_defaults(tiny_sd, sd_components, tmp_path):
+    from diffusers import StableDiffusionPipeline
+
+    workflow = json.loads((WORKFLOWS / "sd_txt2img.json").read_text())
+    nodes = workflow["nodes"]
+    call_defaults = {name: p.default for name, p in inspect.signature(StableDiffusionPipeline.__call__).parameters.items()}
+    assert nodes["denoise"]["inputs"]["steps"] == call_defaults["num_inference_steps"] == 50
+    assert nodes["denoise"]["inputs"]["guidance_scale"] == call_defaults["guidance_scale"] == 7.5
+    assert nodes["scheduler"]["inputs"]["name"] == "default"
+    assert nodes["tokenize_negative"]["inputs"]["prompt"] == ""  # the pipeline's stand-in for no negative prompt
+    # Size: leave width/height at their defaults and compare with the pipeline's default-size image.
+    ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=1, steps=2, prompt=PROMPT)
+    assert_same_pixels(ours, _pipeline_image(sd_components, "default", 1, 2, 7.5, None))
