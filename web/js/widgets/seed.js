@@ -11,7 +11,7 @@ export function seedWidget({ schema, value, onChange, nullable, ui }) {
   const number = numberWidget({ schema, value, onChange, nullable });
   number.querySelector("input.slider")?.remove();
   const field = number.querySelector("input.num");
-  const dice = h("button", { class: "dice", title: "new random seed", text: "🎲", onclick: () => {
+  const dice = h("button", { class: "dice", title: "new random seed", text: "⚄", onclick: () => {
     field.value = randomSeed(schema);
     field.dispatchEvent(new Event("change", { bubbles: true }));
   } });

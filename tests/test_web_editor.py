@@ -1,0 +1,154 @@
+"""The web editor end to end in real headless Chromium against a real `nodeflow serve` with the tiny SD model:
+build a txt2img graph by mouse, run it, watch it, save and load it, and see refusals and errors where they belong."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from server_support import ServerProcess
+from web_support import VIEWPORT, Editor, launch_chromium, sync_playwright
+
+from tiny_models.sd import make_tiny_sd
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("web_e2e")
+    make_tiny_sd(root / "models" / "tiny_sd")
+    process = ServerProcess(root)
+    process.start()
+    yield process
+    process.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def editor(browser, server, tmp_path):
+    page = browser.new_page(viewport=VIEWPORT)
+    yield Editor(page, server.url + "/").open()
+    page.screenshot(path=str(tmp_path / "editor.png"))  # how the editor looked at the end, kept with the test
+    page.close()
+
+
+def build_txt2img(editor: Editor) -> dict[str, str]:
+    """Seven nodes from the palette and twelve links, all by mouse; returns role → node id."""
+    ids = {
+        "model": editor.add("sd.load_model", 20, 40),
+        "tokenize": editor.add("text.clip_tokenize", 300, 20),
+        "encode": editor.add("text.clip_encode", 580, 20),
+        "noise": editor.add("latents.empty", 300, 330),
+        "denoise": editor.add("sampling.denoise", 580, 220),
+        "decode": editor.add("vae.decode", 860, 20),
+        "save": editor.add("image.save", 860, 200),
+    }
+    for source, output, target, name in [
+        ("model", "tokenizer", "tokenize", "tokenizer"), ("model", "text_encoder", "encode", "text_encoder"),
+        ("tokenize", "tokens", "encode", "tokens"), ("model", "unet", "noise", "unet"), ("model", "vae", "noise", "vae"),
+        ("model", "unet", "denoise", "unet"), ("model", "scheduler", "denoise", "scheduler"),
+        ("noise", "latents", "denoise", "noise"), ("encode", "conditioning", "denoise", "positive"),
+        ("model", "vae", "decode", "vae"), ("denoise", "latents", "decode", "latents"), ("decode", "image", "save", "image"),
+    ]:
+        editor.wire(ids[source], output, ids[target], name)
+    return ids
+
+
+def test_txt2img_built_by_mouse_runs_shows_its_image_and_round_trips_through_the_server(editor, server):
+    ids = build_txt2img(editor)
+    assert len(editor.links()) == 12
+    editor.type_into(ids["model"], "model", "tiny_sd")
+    editor.type_into(ids["tokenize"], "prompt", "a tiny red cube")
+    editor.type_into(ids["noise"], "seed", 1234)
+    editor.type_into(ids["denoise"], "steps", 2)
+    editor.type_into(ids["denoise"], "guidance_scale", 1)  # no guidance: the graph has no negative prompt
+    nodes = editor.workflow()["nodes"]
+    assert nodes[ids["noise"]]["inputs"]["seed"] == 1234
+    assert nodes[ids["tokenize"]]["inputs"]["prompt"] == "a tiny red cube"
+
+    editor.page.click("#queue-button")
+    image = editor.node(ids["save"]).locator(".node-images img")
+    image.wait_for(timeout=60_000)
+    editor.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert "state-done" in editor.node(ids["save"]).get_attribute("class")
+    assert "state-done" in editor.node(ids["denoise"]).get_attribute("class")
+    assert editor.page.locator("#gallery img").count() == 1
+    status, png = server.get(editor.page.evaluate("document.querySelector('#gallery a').getAttribute('href')"))
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+    editor.page.click('.tabs button[data-panel="workflows-panel"]')
+    editor.page.fill(".workflow-name", "made_in_the_editor")
+    editor.page.click("button.save-server")
+    editor.page.locator('.workflow-item[data-name="made_in_the_editor.json"]').wait_for()
+    status, saved = server.get("/workflows/made_in_the_editor.json")
+    assert status == 200 and saved == editor.workflow()
+    assert saved["nodes"][ids["save"]]["pos"] == [860, 200]
+
+    editor.page.reload()
+    editor.page.wait_for_selector("body[data-ready=true]")
+    assert editor.workflow()["nodes"] == {}
+    editor.page.click('.tabs button[data-panel="workflows-panel"]')
+    editor.page.click('.workflow-item[data-name="made_in_the_editor.json"] button.load')
+    editor.page.wait_for_function("window.nodeflow.graph.nodes.size === 7")
+    assert editor.workflow() == saved
+    assert editor.errors == []
+
+
+def test_history_panel_lists_the_finished_run(editor, server):
+    editor.page.wait_for_selector(".history-item")
+    status, history = server.get("/history")
+    first = next(iter(history))
+    assert editor.page.locator(f'.history-item[data-prompt="{first}"]').count() == 1
+
+
+def test_incompatible_link_is_refused_at_drop_with_the_reason(editor):
+    model = editor.add("sd.load_model", 40, 60)
+    save = editor.add("image.save", 420, 60)
+    editor.wire(model, "vae", save, "image")
+    assert "VAE cannot feed Image" in editor.toast()
+    assert editor.links() == {}
+
+
+def test_validation_error_from_the_server_is_shown_on_the_node_and_its_input(editor):
+    model = editor.add("sd.load_model", 40, 60)
+    decode = editor.add("vae.decode", 420, 60)
+    save = editor.add("image.save", 760, 60)
+    editor.wire(model, "vae", decode, "vae")
+    editor.wire(decode, "image", save, "image")
+    editor.type_into(model, "model", "tiny_sd")
+    editor.page.click("#queue-button")
+    row = editor.node(decode).locator('.row[data-input="latents"]')
+    row.locator(".input-error").wait_for(timeout=5_000)
+    assert "invalid" in editor.node(decode).get_attribute("class")
+    assert "latents" in row.locator(".input-error").text_content().lower()
+    assert "invalid" not in editor.node(save).get_attribute("class")
+
+
+def test_node_that_fails_while_running_shows_its_message(editor):
+    model = editor.add("sd.load_model", 40, 60)
+    decode = editor.add("vae.decode", 420, 60)
+    editor.add("image.save", 760, 60)
+    editor.wire(model, "vae", decode, "vae")
+    editor.type_into(model, "model", "no_such_model")
+    editor.page.evaluate("""() => {  // complete the graph so that it validates; the missing model fails at run time
+        const g = window.nodeflow.graph;
+        g.connect("%s", "vae", "%s", "vae");
+    }""" % (model, decode))
+    empty = editor.add("latents.empty", 40, 400)
+    editor.wire(model, "unet", empty, "unet")
+    editor.wire(model, "vae", empty, "vae")
+    editor.wire(empty, "latents", decode, "latents")
+    editor.wire(decode, "image", "3", "image")
+    editor.page.click("#queue-button")
+    error = editor.node(model).locator(".node-error")
+    error.wait_for(timeout=30_000)
+    assert "state-error" in editor.node(model).get_attribute("class")
+    assert error.text_content().strip() != ""
