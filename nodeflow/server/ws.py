@@ -12,6 +12,7 @@ from .keys import HUB, STORE
 from .messages import status_message
 
 routes = web.RouteTableDef()
+CLOSE_TIMEOUT_SECONDS = 1.0  # a client that never answers our close frame must not hold up shutdown
 
 
 async def _drain_incoming(ws: web.WebSocketResponse, client: Client) -> None:
@@ -24,7 +25,7 @@ async def _drain_incoming(ws: web.WebSocketResponse, client: Client) -> None:
 
 @routes.get("/ws")
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(heartbeat=30)
+    ws = web.WebSocketResponse(heartbeat=30, timeout=CLOSE_TIMEOUT_SECONDS)
     await ws.prepare(request)
     hub = request.app[HUB]
     sid = request.query.get("clientId") or uuid.uuid4().hex
