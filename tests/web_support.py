@@ -31,6 +31,24 @@ def sync_playwright() -> Any:
     return start()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (import this fixture into the module)."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def editor(browser, server, tmp_path):
+    """A fresh editor page on the module's `server`; its last look is kept as editor.png in the test's tmp folder."""
+    page = browser.new_page(viewport=VIEWPORT)
+    yield Editor(page, server.url + "/").open()
+    page.screenshot(path=str(tmp_path / "editor.png"))
+    page.close()
+
+
 class Editor:
     """The editor page at `url`, with the moves a user makes."""
 
