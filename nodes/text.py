@@ -47,7 +47,9 @@ def clip_encode(
         mask = mask.to(ctx.device) if mask is not None else None
         output = module(input_ids, attention_mask=mask, output_hidden_states=clip_skip > 0)
         if clip_skip:
-            embeds = module.text_model.final_layer_norm(output.hidden_states[-(clip_skip + 1)])
+            # transformers 5 flattened CLIPTextModel (no `.text_model`); older versions nest it.
+            final_layer_norm = getattr(module, "text_model", module).final_layer_norm
+            embeds = final_layer_norm(output.hidden_states[-(clip_skip + 1)])
         else:
             embeds = output.last_hidden_state
         pooled = output.text_embeds if hasattr(output, "text_embeds") else output.pooler_output
