@@ -8,9 +8,7 @@ the same image.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, NamedTuple
-
-from pydantic import Field
+from typing import NamedTuple
 
 from nodeflow import Context, node
 
@@ -18,9 +16,9 @@ from ._pipeline_folders import (
     DType, load_component, model_fingerprint, module_config, read_model_index, read_scheduler,
 )
 from .latents import Seed
+from .sampling import Guidance, Steps
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
-NULL_CLASS = 1000  # the class id DiT was trained to treat as "no class", used for guidance
 LabelInput = list[str | int] | str | int
 
 
@@ -110,8 +108,8 @@ def denoise(
     scheduler: Scheduler,
     class_labels: ClassLabels,
     seed: Seed = 0,
-    steps: Annotated[int, Field(ge=1, le=1000)] = 50,
-    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
+    steps: Steps = 50,
+    guidance_scale: Guidance = 4.0,
 ) -> Latents:
     """Denoise from seeded noise to latents, guided towards the class labels (guidance > 1 mixes in the
     null class on the first latent channels; a learned-sigma output is split off before the step)."""
@@ -126,8 +124,8 @@ def denoise(
         noise = randn_tensor((batch, channels, size, size), generator=torch.Generator().manual_seed(seed),
                              device=torch.device(ctx.device), dtype=model.dtype)
         labels = class_labels.ids.to(ctx.device).reshape(-1)
-        if guided:
-            labels = torch.cat([labels, torch.full_like(labels, NULL_CLASS)])
+        if guided:  # the id after the last class is the "no class" DiT was trained with (1000 for ImageNet)
+            labels = torch.cat([labels, torch.full_like(labels, config.num_embeds_ada_norm)])
         sample = torch.cat([noise, noise]) if guided else noise
         sampler.set_timesteps(steps)
         for index, t in enumerate(sampler.timesteps):

@@ -15,6 +15,7 @@ from nodeflow import Context, node
 
 from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
 from .latents import Seed
+from .sampling import Guidance, Steps
 from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
 
 Size = Annotated[int, Field(ge=16, le=4096)]
@@ -57,8 +58,8 @@ def denoise(
     width: Size = 512,
     height: Size = 512,
     seed: Seed = 0,
-    steps: Annotated[int, Field(ge=1, le=1000)] = 100,
-    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
+    steps: Steps = 100,
+    guidance_scale: Guidance = 4.0,
 ) -> Latents:
     """Denoise MoVQ latents from seeded noise, conditioned on the image embeddings (guidance > 1 pushes
     away from the negative embeddings)."""
@@ -76,7 +77,8 @@ def denoise(
         embeds = embeds.to(dtype=model.dtype, device=device)
         sampler.set_timesteps(steps, device=device)
         scale = unet.config["movq_scale_factor"]
-        shape = (len(image_embeds.embeds), model.config.in_channels, latent_size(height, scale), latent_size(width, scale))
+        shape = (len(image_embeds.embeds), model.config.in_channels, latent_size(height, scale),
+                 latent_size(width, scale))
         generator = torch.Generator().manual_seed(seed)
         latents = randn_tensor(shape, generator=generator, device=device, dtype=embeds.dtype) * sampler.init_noise_sigma
         channels = latents.shape[1]

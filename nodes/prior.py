@@ -7,14 +7,17 @@ same random draws), so that the same seed gives the same embedding.
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Annotated, NamedTuple
 
 from pydantic import Field
 
 from nodeflow import Context, node
+from nodeflow.fingerprint import path_fingerprint
 
 from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
 from .latents import Seed
+from .sampling import Guidance, Steps
 from .types import ImageEmbeds, PriorTransformer, Scheduler, TextEncoder, Tokenizer, Tokens
 
 
@@ -67,6 +70,31 @@ def _encode(text_encoder, input_ids, attention_mask, device):
     return output.text_embeds, output.last_hidden_state, attention_mask.bool().to(device)
 
 
+def _text_condition(encoder, prompt: Tokens, negative: Tokens, has_negative: bool, guided: bool, device):
+    """Projected embeds, hidden states and masks in the pipeline's batch layout — [prompt, negative prompt if
+    any] — preceded, for guidance, by as many rows of `negative` (the empty prompt when there is none)."""
+    import torch
+
+    ids, mask = prompt.input_ids, prompt.attention_mask
+    if has_negative:
+        ids, mask = torch.cat([ids, negative.input_ids]), torch.cat([mask, negative.attention_mask])
+    condition = _encode(encoder, ids, mask, device)
+    if not guided:
+        return condition
+    rows = (len(ids), 1)
+    uncond = _encode(encoder, negative.input_ids.repeat(*rows), negative.attention_mask.repeat(*rows), device)
+    return tuple(torch.cat(pair) for pair in zip(uncond, condition))
+
+
+def _step_extras(sampler, generator, timesteps, index: int) -> dict:
+    """UnCLIPScheduler.step takes the generator (variance noise) and the next timestep; others may take neither."""
+    accepted = set(inspect.signature(sampler.step).parameters)
+    extras = {"generator": generator} if "generator" in accepted else {}
+    if "prev_timestep" in accepted:
+        extras["prev_timestep"] = timesteps[index + 1] if index + 1 < len(timesteps) else None
+    return extras
+
+
 @node("prior.image_embeds", category="conditioning", version="1.0.0")
 def image_embeds(
     ctx: Context,
@@ -77,8 +105,8 @@ def image_embeds(
     negative: Tokens,
     blank_image_embeds: ImageEmbeds,
     seed: Seed = 0,
-    steps: Annotated[int, Field(ge=1, le=1000)] = 25,
-    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0,
+    steps: Steps = 25,
+    guidance_scale: Guidance = 4.0,
 ) -> PriorOutput:
     """Denoise a CLIP image embedding for the prompt from seeded noise. An empty negative prompt means none:
     the negative embedding is then the blank-image embedding; otherwise the prior also denoises one for the
@@ -88,23 +116,15 @@ def image_embeds(
 
     device, guided = torch.device(ctx.device), guidance_scale > 1
     has_negative = not _is_empty_prompt(negative)
-    ids, mask = prompt.input_ids, prompt.attention_mask
-    if has_negative:
-        ids, mask = torch.cat([ids, negative.input_ids]), torch.cat([mask, negative.attention_mask])
-    batch = len(ids)
     sampler = scheduler.create()
     with ctx.models.use(text_encoder) as encoder, ctx.models.use(prior) as model, torch.no_grad():
-        embeds, hidden, text_mask = _encode(encoder, ids, mask, device)
-        if guided:
-            repeat = (batch, 1)
-            uncond = _encode(encoder, negative.input_ids.repeat(*repeat), negative.attention_mask.repeat(*repeat), device)
-            embeds, hidden, text_mask = (torch.cat(pair) for pair in zip(uncond, (embeds, hidden, text_mask)))
+        embeds, hidden, text_mask = _text_condition(encoder, prompt, negative, has_negative, guided, device)
+        batch = 2 * len(prompt.input_ids) if has_negative else len(prompt.input_ids)
         sampler.set_timesteps(steps, device=device)
         timesteps = sampler.timesteps
         generator = torch.Generator().manual_seed(seed)
         latents = randn_tensor((batch, model.config.embedding_dim), generator=generator, device=device,
                                dtype=embeds.dtype) * sampler.init_noise_sigma
-        step_args = set(inspect.signature(sampler.step).parameters)
         for index, t in enumerate(timesteps):
             ctx.check_interrupt()
             model_input = torch.cat([latents] * 2) if guided else latents
@@ -113,10 +133,8 @@ def image_embeds(
             if guided:
                 uncond_pred, text_pred = predicted.chunk(2)
                 predicted = uncond_pred + guidance_scale * (text_pred - uncond_pred)
-            extra = {"generator": generator} if "generator" in step_args else {}
-            if "prev_timestep" in step_args:
-                extra["prev_timestep"] = timesteps[index + 1] if index + 1 < len(timesteps) else None
-            latents = sampler.step(predicted, timestep=t, sample=latents, **extra).prev_sample
+            latents = sampler.step(predicted, timestep=t, sample=latents,
+                                   **_step_extras(sampler, generator, timesteps, index)).prev_sample
             ctx.progress(index + 1, len(timesteps))
         latents = model.post_process_latents(latents)
     if has_negative:
@@ -145,7 +163,7 @@ def mix_embeds(
 def save_embeds(ctx: Context, image_embeds: ImageEmbeds, negative_image_embeds: ImageEmbeds | None = None,
                 filename_prefix: str = "image_embeds") -> None:
     """Save image embeddings to the output folder as .safetensors (keys `image_embeds` and, when given,
-    `negative_image_embeds`), numbered like saved images."""
+    `negative_image_embeds`), numbered like saved images; prior.load_embeds reads them back."""
     from safetensors.torch import save_file
 
     tensors = {"image_embeds": image_embeds.embeds}
@@ -154,8 +172,29 @@ def save_embeds(ctx: Context, image_embeds: ImageEmbeds, negative_image_embeds: 
     subfolder, _, stem = filename_prefix.rpartition("/")
     folder = ctx.folders.inside("output", "", subfolder) if subfolder else ctx.folders.root("output")
     folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + sum(1 for _ in folder.glob(f"{stem}_*_.safetensors"))
-    filename = f"{stem}_{number:05d}_.safetensors"
+    used = [int(match.group(1)) for path in folder.iterdir()
+            if (match := re.fullmatch(re.escape(stem) + r"_(\d+)_\.safetensors", path.name))]
+    filename = f"{stem}_{max(used, default=0) + 1:05d}_.safetensors"
     path = ctx.folders.inside("output", filename, subfolder)
-    save_file({key: value.detach().float().cpu().contiguous() for key, value in tensors.items()}, str(path))
+    save_file({key: value.detach().cpu().contiguous() for key, value in tensors.items()}, str(path))
     ctx.show(files=[{"filename": filename, "subfolder": subfolder, "type": "output"}])
+
+
+def _input_fingerprint(literals: dict, folders) -> str:
+    return path_fingerprint(folders.readable("input", literals["file"]))
+
+
+@node("prior.load_embeds", category="conditioning", version="1.0.0", fingerprint=_input_fingerprint)
+def load_embeds(ctx: Context, file: str) -> PriorOutput:
+    """Image embeddings from a .safetensors file in the input folder (as prior.save_embeds writes them),
+    e.g. to run the decoder on an embedding made earlier."""
+    from safetensors.torch import load_file
+
+    path = ctx.folders.readable("input", file)
+    if not path.is_file():
+        raise FileNotFoundError(f"no embeddings file {file!r} in the input folder {ctx.folders.input}")
+    tensors = load_file(str(path))
+    missing = [key for key in ("image_embeds", "negative_image_embeds") if key not in tensors]
+    if missing:
+        raise ValueError(f"{file!r} has no {' or '.join(missing)} tensor (keys: {', '.join(tensors) or 'none'})")
+    return PriorOutput(ImageEmbeds(tensors["image_embeds"]), ImageEmbeds(tensors["negative_image_embeds"]))

@@ -14,6 +14,7 @@ from nodeflow import Context, node
 
 from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
 from .latents import Seed
+from .sampling import Guidance, Steps
 from .types import (
     Conditioning, DiscreteLatents, Image, LearnedClassifierFreeEmbeddings, Latents, Scheduler, TextEncoder, Tokenizer,
     VQDiffusionTransformer, VQModel,
@@ -83,8 +84,8 @@ def denoise(
     null_text: LearnedClassifierFreeEmbeddings,
     negative: Conditioning | None = None,
     seed: Seed = 0,
-    steps: Annotated[int, Field(ge=1, le=1000)] = 100,
-    guidance_scale: Annotated[float, Field(ge=0.0, le=50.0)] = 5.0,
+    steps: Steps = 100,
+    guidance_scale: Guidance = 5.0,
     truncation_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0,
 ) -> DiscreteLatents:
     """Denoise latent class indices from all-masked, guided by the text (guidance > 1 against the learned

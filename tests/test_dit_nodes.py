@@ -40,7 +40,7 @@ def test_words_need_an_id2label_table():
 
 def _wired(source_type: str, output: str, target_type: str, target_input: str) -> Workflow:
     return Workflow.from_dict({"nodeflow": 1, "nodes": {
-        "source": {"type": source_type, "inputs": {"model": "x"}},
+        "source": {"type": source_type, "inputs": {}},
         "target": {"type": target_type, "inputs": {target_input: {"node": "source", "output": output}}},
     }})
 
@@ -49,8 +49,10 @@ def _wired(source_type: str, output: str, target_type: str, target_input: str) -
     ("dit.load_model", "transformer", "sampling.denoise", "unet", "UNet"),
     ("vq.load_model", "transformer", "dit.denoise", "transformer", "DiTTransformer"),
     ("kandinsky.load_decoder", "unet", "sampling.denoise", "unet", "UNet"),
+    ("vq.denoise", "discrete_latents", "vae.decode", "latents", "Latents"),
+    ("prior.image_embeds", "image_embeds", "sampling.denoise", "positive", "Conditioning"),
 ])
-def test_a_model_of_another_family_is_refused_naming_both_types(source_type, output, target_type, target_input, wanted):
+def test_a_value_of_another_world_is_refused_naming_both_types(source_type, output, target_type, target_input, wanted):
     problems = validate(_wired(source_type, output, target_type, target_input), default_registry())
     mismatches = [p for p in problems if p.code == "type_mismatch"]
     assert len(mismatches) == 1 and mismatches[0].input == target_input

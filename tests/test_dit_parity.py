@@ -76,3 +76,16 @@ def test_workflow_defaults_are_the_pipeline_defaults():
     assert values["steps"] == defaults["num_inference_steps"].default
     assert values["guidance_scale"] == defaults["guidance_scale"].default
     assert values["scheduler"] == "default"
+
+
+def test_label_list_shows_every_synonym_with_its_id(tiny_dit, tmp_path):
+    from nodeflow import Executor, Folders, Graph
+
+    graph = Graph()
+    model = graph.add("dit.load_model", model=tiny_dit.name)
+    listing = graph.add("dit.list_labels", transformer=model.out.transformer)
+    folders = Folders(output=tmp_path, models=[tiny_dit.parent])
+    report = Executor(graph.registry, device="cpu", folders=folders).run(graph.workflow)
+    lines = report.value(listing.id, "labels").splitlines()
+    assert "white shark: 2" in lines and "great white shark: 2" in lines and "otter: 360" in lines
+    assert report.ui[listing.id]["text"] == ["\n".join(lines)]

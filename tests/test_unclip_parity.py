@@ -74,8 +74,8 @@ def run_workflow_files(output, **params) -> int:
     return len(list(output.glob("*.safetensors")))
 
 
-@pytest.mark.parametrize("negative, scheduler, decoder_class", [("", "default", None), ("blurry", "ddim", "DDIMScheduler")],
-                         ids=["own-ddpm", "negative-ddim"])
+@pytest.mark.parametrize("negative, scheduler, decoder_class",
+                         [("", "default", None), ("blurry", "ddim", "DDIMScheduler")], ids=["own-ddpm", "negative-ddim"])
 def test_prior_then_decoder_equals_the_two_pipelines(tiny_prior, tiny_decoder, pipelines, tmp_path, negative,
                                                       scheduler, decoder_class):
     import diffusers
@@ -109,7 +109,8 @@ def test_workflow_defaults_are_the_pipeline_defaults():
     assert (values["width"], values["height"]) == (decoder["width"].default, decoder["height"].default)
     assert values["negative_prompt"] == "" and values["scheduler"] == "default"
     prior_only = _param_values("prior_only")
-    assert (prior_only["steps"], prior_only["guidance_scale"]) == (values["prior_steps"], values["prior_guidance_scale"])
+    assert prior_only["steps"] == values["prior_steps"]
+    assert prior_only["guidance_scale"] == values["prior_guidance_scale"]
 
 
 def _param_values(name: str) -> dict:

@@ -23,7 +23,8 @@ def _tiny_vqvae():
     from diffusers import VQModel
 
     return VQModel(
-        block_out_channels=(8, 16), down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+        block_out_channels=(8, 16), down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
         latent_channels=4, layers_per_block=1, norm_num_groups=4, num_vq_embeddings=CODEBOOK_SIZE, vq_embed_dim=4,
     ).eval()
 
