@@ -167,3 +167,23 @@ def test_pending_prompts_survive_kill_9_and_run_after_restart(tmp_path):
         assert second.get("/queue")[1] == {"queue_running": [], "queue_pending": []}
     finally:
         second.kill()
+
+
+def test_listening_on_all_interfaces_without_a_token_prints_a_loud_warning(tmp_path):
+    exposed = ServerProcess(tmp_path, "--host", "0.0.0.0")
+    exposed.start()
+    exposed.kill()
+    output = exposed.process.stdout.read().decode()
+    assert "WARNING" in output and "WITHOUT a token" in output and "--token" in output
+
+
+def test_with_a_token_every_request_needs_it(tmp_path):
+    guarded = ServerProcess(tmp_path, "--host", "0.0.0.0", "--token", "t0ken")
+    guarded.start()
+    try:
+        assert guarded.get("/queue")[0] == 401
+        assert guarded.get("/queue", headers={"Authorization": "Bearer t0ken"})[0] == 200
+        assert guarded.post("/prompt", {"prompt": counting_workflow()})[0] == 401
+    finally:
+        guarded.kill()
+    assert "WARNING" not in guarded.process.stdout.read().decode()

@@ -175,3 +175,27 @@ async def test_history_is_limited_deleted_and_cleared(aiohttp_client, tmp_path):
     assert await (await client.get("/history")).json() == {}
     assert await (await client.get(f"/history/{ids[0]}")).json() == {}
     await asyncio.sleep(0)
+
+
+async def test_binary_previews_go_only_to_clients_that_asked_for_them(aiohttp_client, tmp_path):
+    from aiohttp import WSMsgType
+
+    client = await start_client(aiohttp_client, tmp_path)
+    wants = await client.ws_connect("/ws?clientId=wants&previews=1")
+    plain = await client.ws_connect("/ws?clientId=plain")
+    workflow = counting_workflow(seed=8, steps=2)
+    workflow["nodes"]["count"]["inputs"]["preview"] = True
+    prompt_id = await _queue(client, workflow)  # no client_id: messages go to everyone
+
+    async def frames(ws) -> list:
+        received = []
+        async with asyncio.timeout(20):
+            while True:
+                message = await ws.receive()
+                received.append(message)
+                if message.type == WSMsgType.TEXT and '"node": null' in message.data and prompt_id in message.data:
+                    return received
+
+    previews = [m.data for m in await frames(wants) if m.type == WSMsgType.BINARY]
+    assert len(previews) == 2 and all(p[:8] == b"\0\0\0\1\0\0\0\1" and p[8:10] == b"\xff\xd8" for p in previews)
+    assert all(m.type == WSMsgType.TEXT for m in await frames(plain))

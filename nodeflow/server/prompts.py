@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -86,20 +86,19 @@ async def get_queue(request: web.Request) -> web.Response:
     })
 
 
-def _ids(body: dict[str, Any]) -> list[str]:
+def _clear_or_delete(body: dict[str, Any], delete: Callable[[list[str] | None], int]) -> int:
+    """ComfyUI's edit body: `{"clear": true}` drops everything, `{"delete": [ids]}` drops those."""
+    deleted = delete(None) if body.get("clear") else 0
     ids = body.get("delete", [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise json_error(400, "'delete' must be a list of prompt ids")
-    return ids
+    return deleted + (delete(ids) if ids else 0)
 
 
 @routes.post("/queue")
 async def edit_queue(request: web.Request) -> web.Response:
-    body = await read_object(request)
     store = request.app[STORE]
-    deleted = store.delete_pending() if body.get("clear") else 0
-    if "delete" in body:
-        deleted += store.delete_pending(_ids(body))
+    deleted = _clear_or_delete(await read_object(request), store.delete_pending)
     request.app[HUB].status(store.remaining())
     return web.json_response({"deleted": deleted})
 
@@ -125,9 +124,5 @@ async def get_history_item(request: web.Request) -> web.Response:
 
 @routes.post("/history")
 async def edit_history(request: web.Request) -> web.Response:
-    body = await read_object(request)
-    store = request.app[STORE]
-    deleted = store.delete_history() if body.get("clear") else 0
-    if "delete" in body:
-        deleted += store.delete_history(_ids(body))
+    deleted = _clear_or_delete(await read_object(request), request.app[STORE].delete_history)
     return web.json_response({"deleted": deleted})

@@ -25,13 +25,16 @@ class Tally:
 
 @node("servertest.count", category="test")
 def count(ctx: Context, seed: int = 0, steps: Annotated[int, Field(ge=1, le=10_000)] = 3,
-          delay: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0) -> Tally:
-    """Counts `steps` steps, reporting progress and honouring interrupts; `delay` seconds per step."""
+          delay: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0, preview: bool = False) -> Tally:
+    """Counts `steps` steps, reporting progress (with a grey preview image when `preview`) and honouring
+    interrupts; `delay` seconds per step."""
+    from PIL import Image
+
     for step in range(1, steps + 1):
         ctx.check_interrupt()
         if delay:
             time.sleep(delay)
-        ctx.progress(step, steps)
+        ctx.progress(step, steps, Image.new("L", (4, 4), step) if preview else None)
     return Tally(seed * 1000 + steps)
 
 
