@@ -199,3 +199,12 @@ async def test_binary_previews_go_only_to_clients_that_asked_for_them(aiohttp_cl
     previews = [m.data for m in await frames(wants) if m.type == WSMsgType.BINARY]
     assert len(previews) == 2 and all(p[:8] == b"\0\0\0\1\0\0\0\1" and p[8:10] == b"\xff\xd8" for p in previews)
     assert all(m.type == WSMsgType.TEXT for m in await frames(plain))
+
+
+async def test_routes_answer_under_the_api_prefix_too(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path)
+    ws = await client.ws_connect("/api/ws?clientId=me")
+    prompt_id = (await (await client.post("/api/prompt", json={"prompt": counting_workflow(), "client_id": "me"})).json())["prompt_id"]
+    await ws_until_done(ws, prompt_id)
+    assert prompt_id in await (await client.get("/api/history")).json()
+    assert "servertest.count" in await (await client.get("/api/object_info")).json()

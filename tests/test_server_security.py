@@ -59,3 +59,13 @@ async def test_listening_beyond_loopback_without_token_is_flagged():
     assert ServerConfig(host="0.0.0.0").exposed_without_token
     assert not ServerConfig(host="0.0.0.0", token="t").exposed_without_token
     assert not ServerConfig().exposed_without_token
+
+
+async def test_opening_the_editor_with_the_token_in_the_url_lets_the_page_in(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path, token="s3cret")
+    assert (await client.get("/?token=s3cret")).status == 200
+    assert (await client.get("/queue")).status == 200  # the cookie set by the first request
+    client.session.cookie_jar.clear()
+    assert (await client.get("/queue")).status == 401
+    assert (await client.get("/?token=wrong")).status == 401
+    assert (await client.get("/queue")).status == 401

@@ -19,6 +19,7 @@ from .store import QueueStore
 from .worker import Worker, WorkerPool
 
 WORKER_STOP_SECONDS = 5.0
+API_PREFIX = "/api"
 
 
 async def _queue_store(app: web.Application) -> AsyncIterator[None]:
@@ -53,8 +54,13 @@ def create_app(config: ServerConfig, registry: Registry | None = None) -> web.Ap
     app[HUB] = Hub()
     app.cleanup_ctx.extend([_queue_store, _workers])
     app.on_shutdown.append(_close_websockets)
-    for module in (prompts, files, workflows, object_info, system, ws, static):  # static last: it catches all
+    api_modules = (prompts, files, workflows, object_info, system, ws)
+    for module in api_modules:
         app.router.add_routes(module.routes)
+    for module in api_modules:  # newer ComfyUI clients call the same routes under /api
+        for route in module.routes:
+            app.router.add_route(route.method, API_PREFIX + route.path, route.handler)
+    app.router.add_routes(static.routes)  # last: it catches every other path
     return app
 
 
@@ -73,6 +79,7 @@ def serve(args: argparse.Namespace) -> int:
         print(_EXPOSED_WARNING.format(host=config.host), file=sys.stderr, flush=True)
     app = create_app(config)
     shown_host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
-    print(f"nodeflow serving on http://{shown_host}:{config.port}/ (queue: {config.database})", flush=True)
+    login = f"?token={config.token}" if config.token else ""
+    print(f"nodeflow serving on http://{shown_host}:{config.port}/{login} (queue: {config.database})", flush=True)
     web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)
     return 0

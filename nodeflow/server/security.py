@@ -2,7 +2,9 @@
 
 With a token set, every request must carry it: `Authorization: Bearer <token>`,
 HTTP basic auth with the token as password (what ComfyUI clients send), or
-`?token=` (browsers cannot set headers on a WebSocket). Without CORS configured,
+`?token=` (browsers cannot set headers on a WebSocket). A request that brings it
+in the query gets it back as a strict same-site cookie, so that opening the
+editor once at `/?token=…` lets its own requests through. Without CORS configured,
 a request from a web page of another origin is refused, so that a site the user
 visits cannot queue prompts on their machine.
 """
@@ -19,6 +21,7 @@ from aiohttp import web
 
 from .keys import CONFIG
 
+TOKEN_COOKIE = "nodeflow_token"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -36,7 +39,7 @@ def presented_token(request: web.Request) -> str | None:
             return base64.b64decode(value.strip()).decode("utf-8").partition(":")[2]
         except (binascii.Error, UnicodeDecodeError):
             return None
-    return request.query.get("token")
+    return request.query.get("token") or request.cookies.get(TOKEN_COOKIE)
 
 
 @web.middleware
@@ -49,7 +52,10 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
                 text='{"error": {"type": "unauthorized", "message": "a valid token is required"}}',
                 content_type="application/json", headers={"WWW-Authenticate": 'Bearer realm="nodeflow"'},
             )
-    return await handler(request)
+    response = await handler(request)
+    if token is not None and "token" in request.query and not response.prepared:
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict")
+    return response
 
 
 def _same_origin(origin: str, host: str) -> bool:
