@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import signal
 import threading
 import time
 import uuid
@@ -187,3 +188,24 @@ def test_with_a_token_every_request_needs_it(tmp_path):
     finally:
         guarded.kill()
     assert "WARNING" not in guarded.process.stdout.read().decode()
+
+
+def test_prompt_cut_short_by_a_graceful_stop_runs_again_after_restart(tmp_path):
+    first = ServerProcess(tmp_path)
+    first.start()
+    watcher = first.watch("graceful")
+    slow = first.queue(counting_workflow(seed=31, steps=100, delay=0.01), client_id="graceful")
+    watcher.wait_for("progress", slow)
+    first.kill(signal.SIGTERM)
+    watcher.close()
+
+    second = ServerProcess(tmp_path)
+    second.start()
+    try:
+        deadline = time.monotonic() + 30
+        while slow not in (history := second.get("/history")[1]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert history[slow]["status"]["status_str"] == "success"
+        assert len(second.get("/history")[1]) == 1  # it was not also recorded as interrupted
+    finally:
+        second.kill()
