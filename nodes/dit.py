@@ -116,13 +116,16 @@ def denoise(
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
+    from .schedulers import step_kwargs
+
     sampler = scheduler.create()
     with ctx.models.use(transformer) as model, torch.no_grad():
         config = model.config
         channels, size, batch = config.in_channels, config.sample_size, len(class_labels.ids)
         guided = guidance_scale > 1
-        noise = randn_tensor((batch, channels, size, size), generator=torch.Generator().manual_seed(seed),
-                             device=torch.device(ctx.device), dtype=model.dtype)
+        generator = torch.Generator().manual_seed(seed)
+        noise = randn_tensor((batch, channels, size, size), generator=generator, device=torch.device(ctx.device),
+                             dtype=model.dtype)
         labels = class_labels.ids.to(ctx.device).reshape(-1)
         if guided:  # the id after the last class is the "no class" DiT was trained with (1000 for ImageNet)
             labels = torch.cat([labels, torch.full_like(labels, config.num_embeds_ada_norm)])
@@ -131,7 +134,7 @@ def denoise(
         for index, t in enumerate(sampler.timesteps):
             ctx.check_interrupt()
             if guided:
-                half = sample[: batch]
+                half = sample[:batch]
                 sample = torch.cat([half, half])
             sample = sampler.scale_model_input(sample, t)
             timesteps = t[None].to(sample.device).expand(sample.shape[0])
@@ -140,9 +143,10 @@ def denoise(
                 prediction = _guide_first_channels(prediction, channels, guidance_scale)
             if config.out_channels // 2 == channels:
                 prediction = prediction[:, :channels]
-            sample = sampler.step(prediction, t, sample).prev_sample
+            # DiTPipeline passes no generator; passing it keeps ancestral schedulers seeded (others ignore it).
+            sample = sampler.step(prediction, t, sample, **step_kwargs(sampler, generator)).prev_sample
             ctx.progress(index + 1, len(sampler.timesteps))
-    return Latents(sample[:batch] if guided else sample)
+    return Latents(sample[:batch] if guided else sample, generator.get_state())
 
 
 def _guide_first_channels(prediction, channels: int, guidance_scale: float):

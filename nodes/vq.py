@@ -110,7 +110,9 @@ def denoise(
         masked = model.config.num_vector_embeds - 1
         sample = torch.full((batch, model.num_latent_pixels), masked).to(device)
         sampler.set_timesteps(steps, device=device)
-        generator = torch.Generator().manual_seed(seed)
+        # The scheduler draws its Gumbel noise on the sample's device, which needs a generator there
+        # (VQDiffusionPipeline on a GPU likewise takes a torch.Generator("cuda")).
+        generator = torch.Generator(device).manual_seed(seed)
         timesteps = sampler.timesteps.to(device)
         for index, t in enumerate(timesteps):
             ctx.check_interrupt()

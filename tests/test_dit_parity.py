@@ -89,3 +89,11 @@ def test_label_list_shows_every_synonym_with_its_id(tiny_dit, tmp_path):
     lines = report.value(listing.id, "labels").splitlines()
     assert "white shark: 2" in lines and "great white shark: 2" in lines and "otter: 360" in lines
     assert report.ui[listing.id]["text"] == ["\n".join(lines)]
+
+
+def test_ancestral_scheduler_is_seeded_by_the_workflow_seed(tiny_dit, tmp_path):
+    first = run_workflow("dit_class_to_image", tmp_path / "a", model=tiny_dit, seed=8, steps=3,
+                         scheduler="euler_ancestral")
+    again = run_workflow("dit_class_to_image", tmp_path / "b", model=tiny_dit, seed=8, steps=3,
+                         scheduler="euler_ancestral")
+    assert_same_images(first, again)
