@@ -21,8 +21,11 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: could not install chromium"; }
 
+# MODEL=/path/to/diffusers-folder (or a hub id) renders with a real model; default: tiny random demo model.
+MODEL ?=
 run: setup
-	$(PY) -m nodeflow.demo
+	$(PY) -m tiny_models.demo $(if $(MODEL),--model "$(MODEL)")
+	$(VENV)/bin/nodeflow serve --host 127.0.0.1 --port 8188
 
 test: setup browser
 	$(PY) -m pytest -q
