@@ -119,7 +119,6 @@ class Worker(threading.Thread):
         self.store, self.publisher = store, publisher
         self.runner: PromptRunner | None = None
         self.wake = threading.Event()
-        self.ready = threading.Event()
         self._stopping = threading.Event()
         self._free_requested = threading.Event()
         self.snapshot: dict[str, Any] = {"device": device, "running": None}
@@ -128,18 +127,25 @@ class Worker(threading.Thread):
         # Built here, not in the server's thread: resolving the device may import torch.
         self.runner = PromptRunner(self._registry, self.device, self._folders)
         self._refresh(None)
-        self.ready.set()
         while not self._stopping.is_set():
-            if self._free_requested.is_set():
-                self._free_requested.clear()
-                self.runner.free()
-                self._refresh(None)
-            prompt = self.store.claim(self.worker_name)
-            if prompt is None:
-                self.wake.wait(IDLE_POLL_SECONDS)
-                self.wake.clear()
-                continue
-            self._execute(prompt)
+            try:
+                self._step()
+            except Exception:  # noqa: BLE001 - e.g. a locked or full disk: keep serving, retry soon
+                log.exception("worker %s: could not take the next prompt", self.worker_name)
+                self._stopping.wait(IDLE_POLL_SECONDS)
+
+    def _step(self) -> None:
+        assert self.runner is not None
+        if self._free_requested.is_set():
+            self._free_requested.clear()
+            self.runner.free()
+            self._refresh(None)
+        prompt = self.store.claim(self.worker_name)
+        if prompt is None:
+            self.wake.wait(IDLE_POLL_SECONDS)
+            self.wake.clear()
+            return
+        self._execute(prompt)
 
     def _execute(self, prompt: QueuedPrompt) -> None:
         assert self.runner is not None
