@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 PENDING, RUNNING, DONE = "pending", "running", "done"
+MAX_HISTORY = 10_000  # finished prompts kept; the oldest go first (ComfyUI keeps as many)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS prompts (
@@ -64,7 +65,8 @@ def _prompt(row: sqlite3.Row) -> QueuedPrompt:
 
 
 class QueueStore:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, max_history: int = MAX_HISTORY) -> None:
+        self.max_history = max_history
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
@@ -117,6 +119,11 @@ class QueueStore:
             self._db.execute(
                 "UPDATE prompts SET state = ?, finished = ?, status = ?, outputs = ?, messages = ? WHERE id = ?",
                 (DONE, time.time(), status, json.dumps(outputs), json.dumps(messages), prompt_id),
+            )
+            self._db.execute(
+                "DELETE FROM prompts WHERE state = ? AND id NOT IN"
+                " (SELECT id FROM prompts WHERE state = ? ORDER BY finished DESC, number DESC LIMIT ?)",
+                (DONE, DONE, self.max_history),
             )
 
     def release(self, prompt_id: str) -> None:
