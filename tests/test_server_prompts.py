@@ -46,7 +46,8 @@ async def test_status_counts_pending_and_running_prompts(aiohttp_client, tmp_pat
     ws = await client.ws_connect("/ws?clientId=me")
     first = await ws.receive_json()
     assert first == {"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 0}}, "sid": "me"}}
-    ids = [await _queue(client, counting_workflow(seed=s, steps=5, delay=0.02), client_id="me") for s in range(3)]
+    slow = counting_workflow(seed=0, steps=20, delay=0.05)  # still running while the others are queued
+    ids = [await _queue(client, workflow, client_id="me") for workflow in (slow, counting_workflow(1), counting_workflow(2))]
     messages = await ws_until_done(ws, *ids)
     remaining = [m["data"]["status"]["exec_info"]["queue_remaining"] for m in messages if m["type"] == "status"]
     assert max(remaining) == 3 and remaining[-1] == 0

@@ -1,4 +1,19 @@
-"""The HTTP/WebSocket server: a ComfyUI-compatible API over a persistent queue and per-device workers."""
+"""The HTTP/WebSocket server: a ComfyUI-compatible API over a persistent queue and per-device workers.
+
+One module per concern:
+
+- `app`: `create_app(config, registry)` (typed `web.AppKey` state in `keys`, resources in
+  `cleanup_ctx`) and `serve(args)` for `nodeflow serve`; `config`: `ServerConfig`.
+- `prompts`: `POST/GET /prompt`, `GET/POST /queue`, `POST /interrupt`, `GET/POST /history[/{id}]`.
+- `files`: `GET /view`, `POST /upload/image` (inside the output/input/temp folders only).
+- `workflows`: `GET /workflows`, `GET/POST /workflows/{name}` (shipped read-only + the user's).
+- `object_info`: `GET /object_info[/{type}]` (ComfyUI's shape) and `GET /nodeflow/schema` (ours).
+- `system`: `GET /system_stats`, `POST /free`.  `ws` + `hub` + `messages`: `GET /ws?clientId=`.
+- `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device owning one Executor.
+- `security`: token, cross-origin guard, CORS.  `static`: the editor in `web/` at `/`.
+
+Every API route also answers under `/api` (newer ComfyUI clients use that prefix).
+"""
 
 from .app import create_app, serve
 from .config import ServerConfig
