@@ -3,6 +3,8 @@ import { typeColor } from "./types.js";
 
 const MIN_SCALE = 0.1;
 const MAX_SCALE = 3;
+const GRID = 24;
+const GRID_COLOR = "#30343d";
 
 export class Viewport {
   constructor(wrap, world, canvas, graph, layer) {
@@ -13,18 +15,27 @@ export class Viewport {
     this.scale = 1;
     this.pending = false;
     this.dragLink = null; // {from: [x, y], to: [x, y], color} while wiring
-    this.frameHooks = [];
     new ResizeObserver(() => this.redraw()).observe(wrap);
     this.apply();
   }
 
   apply() {
     this.world.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
-    const grid = 24 * this.scale;
-    this.wrap.style.backgroundSize = `${grid}px ${grid}px`;
-    this.wrap.style.backgroundPosition = `${this.x}px ${this.y}px`;
     this.wrap.classList.toggle("far", this.scale < 0.45);
+    this.sharpenLater();
     this.redraw();
+  }
+
+  // Nodes are compositor layers (see style.css), which keep the scale they were painted at: once a zoom
+  // settles, drop their layer hint for a frame so that they repaint crisply at the new scale.
+  sharpenLater() {
+    if (this.rasterScale === this.scale) return;
+    clearTimeout(this.sharpenTimer);
+    this.sharpenTimer = setTimeout(() => {
+      this.rasterScale = this.scale;
+      this.wrap.classList.add("resharpen");
+      requestAnimationFrame(() => requestAnimationFrame(() => this.wrap.classList.remove("resharpen")));
+    }, 250);
   }
 
   toWorld(clientX, clientY) {
@@ -74,10 +85,9 @@ export class Viewport {
   redraw() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame((time) => {
+    requestAnimationFrame(() => {
       this.pending = false;
       this.draw();
-      for (const hook of this.frameHooks) hook(time);
     });
   }
 
@@ -92,8 +102,9 @@ export class Viewport {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.x, dpr * this.y);
-    ctx.lineWidth = Math.max(2, 1.5 / this.scale);
     const view = [-this.x / this.scale, -this.y / this.scale, (width - this.x) / this.scale, (height - this.y) / this.scale];
+    this.drawGrid(view);
+    ctx.lineWidth = Math.max(2, 1.5 / this.scale);
     for (const node of this.graph.nodes.values()) {
       for (const [input, link] of Object.entries(node.links)) {
         const from = this.layer.socketPos(link.node, "out", link.output);
@@ -102,6 +113,19 @@ export class Viewport {
       }
     }
     if (this.dragLink) this.curve(this.dragLink.from, this.dragLink.to, this.dragLink.color, null);
+  }
+
+  // Dots every GRID world pixels (every 4th when zoomed far out), drawn as one path.
+  drawGrid([x0, y0, x1, y1]) {
+    const step = GRID * (GRID * this.scale < 8 ? 4 : 1);
+    const size = 2 / this.scale;
+    const ctx = this.ctx;
+    ctx.fillStyle = GRID_COLOR;
+    ctx.beginPath();
+    for (let x = Math.floor(x0 / step) * step; x < x1; x += step) {
+      for (let y = Math.floor(y0 / step) * step; y < y1; y += step) ctx.rect(x - size / 2, y - size / 2, size, size);
+    }
+    ctx.fill();
   }
 
   curve([x0, y0], [x1, y1], color, view) {
