@@ -1,6 +1,6 @@
 """Server load: N WebSocket clients each queue M prompts over loopback; throughput, latency, nothing lost.
 
-    .venv/bin/python bench/server_load.py [--clients 8] [--prompts 5] [--steps 2] [--graph sd|trivial]
+    .venv/bin/python bench/server_load.py [--clients 8] [--prompts 5] [--steps 2] [--graph sd|trivial] [--device cpu]
 
 Starts a real `nodeflow serve` (fresh folders and queue in a temp dir), times how
 long `/` takes to answer after launch (goal ≤ 1.5 s), then lets every client open
@@ -105,7 +105,8 @@ async def _load(url: str, args: argparse.Namespace) -> None:
     wrong_client = [i for c, cids in enumerate(per_client) for i in cids if ends.get(i) != [f"bench-{c}"]]
     times = sorted(latency.values())
     p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
-    print(f"prompts: {len(ids)} ({args.clients} clients x {args.prompts}), graph={args.graph}, steps={args.steps}")
+    print(f"prompts: {len(ids)} ({args.clients} clients x {args.prompts}), graph={args.graph}, steps={args.steps}, "
+          f"device={args.device}")
     print(f"throughput: {len(ids) / elapsed:.2f} prompts/s over {elapsed:.2f} s")
     print(f"queue-to-done latency: p50 {statistics.median(times) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
     print(f"lost or failed: {len(lost)}, ended more than once or never: {len(repeated)}, "
@@ -122,6 +123,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=5, help="prompts per client")
     parser.add_argument("--steps", type=int, default=2, help="denoising steps (sd) or counted steps (trivial)")
     parser.add_argument("--graph", choices=["sd", "trivial"], default="sd")
+    parser.add_argument("--device", default="cpu", help="the server worker's device (cpu, cuda)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -132,7 +134,7 @@ def main() -> None:
         port = _free_port()
         command = [sys.executable, "-m", "nodeflow", "--nodes-dir", str(REPO / "tests" / "server_nodes"), "serve",
                    "--port", str(port), "--user-dir", str(root / "user"), "--output-dir", str(root / "output"),
-                   "--models-dir", str(root / "models"), "--device", "cpu"]
+                   "--models-dir", str(root / "models"), "--device", args.device]
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}"
