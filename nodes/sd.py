@@ -12,7 +12,9 @@ from typing import Any, NamedTuple
 
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
-from nodes._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from nodes._pipeline_folders import (
+    DType, load_component, model_fingerprint, read_model_index, read_scheduler, torch_dtype,
+)
 from nodes.types import VAE, Scheduler, TextEncoder, Tokenizer, UNet
 
 
@@ -48,6 +50,26 @@ def load_model(ctx: Context, model: str, dtype: DType = "float32") -> SDModel:
     names = ("tokenizer", "text_encoder", "unet", "vae")
     components = {name: load_component(ref, name, index, dtype) for name in names}
     return _handles(components, read_scheduler(ref), ref)
+
+
+def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
+    return "|".join(path_fingerprint(folders.model_ref(literals[name])) for name in ("checkpoint", "config"))
+
+
+@node("sd.load_checkpoint", category="loaders", version="1.0.0", fingerprint=_checkpoint_fingerprint)
+def load_checkpoint(ctx: Context, checkpoint: str, config: str, dtype: DType = "float32") -> SDModel:
+    """A single-file original-layout checkpoint (.safetensors only) with the diffusers folder (or hub id) whose
+    configs, tokenizer and scheduler describe it, split into its parts."""
+    import diffusers
+
+    path = ctx.folders.model_ref(checkpoint)
+    if Path(path).suffix != ".safetensors" or not Path(path).is_file():
+        raise ValueError(f"{checkpoint!r} is not a .safetensors file in the model folders (other formats unpickle)")
+    config_ref = ctx.folders.model_ref(config)
+    pipeline_class = getattr(diffusers, read_model_index(config_ref)["_class_name"])
+    pipeline = pipeline_class.from_single_file(path, config=config_ref, torch_dtype=torch_dtype(dtype),
+                                               local_files_only=Path(config_ref).exists())
+    return _handles(pipeline.components, read_scheduler(config_ref), path)
 
 
 def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:
