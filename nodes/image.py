@@ -22,7 +22,7 @@ def _input_fingerprint(literals: dict[str, Any], folders: Any) -> str:
     return path_fingerprint(folders.readable("input", literals["image"]))
 
 
-@node("image.load", category="image", version="1.0.0", fingerprint=_input_fingerprint)
+@node("image.load", category="image", version="1.0.0", display_name="Load Image", fingerprint=_input_fingerprint)
 def load_image(ctx: Context, image: str) -> Image:
     """An image file from the input folder, as RGB pixels in [0, 1]."""
     import PIL.Image
@@ -70,13 +70,13 @@ def _write_pngs(ctx: Context, image: Image, prefix: str, kind: str) -> None:
     ctx.show(images=shown)
 
 
-@node("image.save", category="image", version="1.0.0", output_node=True)
+@node("image.save", category="image", version="1.0.0", display_name="Save Image", output_node=True)
 def save_image(ctx: Context, image: Image, filename_prefix: str = "nodeflow") -> None:
     """Save PNGs to the output folder, with the workflow JSON in the PNG text chunk "nodeflow"."""
     _write_pngs(ctx, image, filename_prefix, "output")
 
 
-@node("image.preview", category="image", version="1.0.0", output_node=True)
+@node("image.preview", category="image", version="1.0.0", display_name="Preview Image", output_node=True)
 def preview_image(ctx: Context, image: Image) -> None:
     """Show images without keeping them: PNGs in the temp folder."""
     _write_pngs(ctx, image, "preview", "temp")

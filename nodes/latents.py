@@ -26,7 +26,7 @@ def default_size(unet: UNet, vae: VAE) -> tuple[int, int]:
     return height * factor, width * factor
 
 
-@node("latents.empty", category="latent", version="1.0.0")
+@node("latents.empty", category="latent", version="1.0.0", display_name="Empty Latents (Noise)")
 def empty_latents(
     ctx: Context, unet: UNet, vae: VAE, width: Size = None, height: Size = None,
     batch_size: Annotated[int, Field(ge=1, le=64)] = 1, seed: Seed = 0,
@@ -47,7 +47,7 @@ def empty_latents(
     return Latents(noise, generator.get_state())
 
 
-@node("latents.upscale", category="latent", version="1.0.0")
+@node("latents.upscale", category="latent", version="1.0.0", display_name="Upscale Latents")
 def upscale_latents(
     latents: Latents, scale_by: Annotated[float, Field(gt=0.0, le=8.0)] = 2.0,
     mode: Literal["nearest-exact", "bilinear", "bicubic", "area"] = "nearest-exact",

@@ -9,7 +9,7 @@ images equal the pipeline's.
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field
 
@@ -22,35 +22,67 @@ Guidance = Annotated[float, Field(ge=0.0, le=50.0)]
 Rescale = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-def _guided_embeds(positive: Conditioning, negative: Conditioning | None, guidance_scale: float) -> Any:
+def _guided(unet: UNet, guidance_scale: float) -> bool:
+    """Classifier-free guidance runs above 1.0, except for UNets that take the scale as an embedding (LCM)."""
+    return guidance_scale > 1.0 and unet.config.get("time_cond_proj_dim") is None
+
+
+def _guided_embeds(positive: Conditioning, negative: Conditioning | None, guided: bool) -> Any:
     import torch
 
-    if guidance_scale <= 1.0:
+    if not guided:
         return positive.embeds
     if negative is None:
-        raise ValueError("guidance_scale > 1 needs a negative conditioning: link an encoded negative (or empty) prompt")
+        raise ValueError("guidance_scale > 1 needs a negative conditioning: link an encoded (maybe empty) prompt")
     return torch.cat([negative.embeds, positive.embeds])
 
 
-def _predict(module: Any, instance: Any, latents: Any, t: Any, embeds: Any, guidance_scale: float,
-             guidance_rescale: float) -> Any:
+def _timestep_cond(unet: UNet, guidance_scale: float, latents: Any) -> Any:
+    """The guidance-scale embedding that guidance-distilled (LCM) UNets take; None for the others."""
+    dim = unet.config.get("time_cond_proj_dim")
+    if dim is None:
+        return None
+    import torch
+    from diffusers import StableDiffusionPipeline
+
+    scale = torch.tensor(guidance_scale - 1).repeat(latents.shape[0])
+    embedding = StableDiffusionPipeline.get_guidance_scale_embedding(None, scale, embedding_dim=dim)
+    return embedding.to(device=latents.device, dtype=latents.dtype)
+
+
+class _Guidance(NamedTuple):
+    embeds: Any
+    guided: bool
+    scale: float
+    rescale: float
+    timestep_cond: Any
+
+
+def _guidance(unet: UNet, positive: Conditioning, negative: Conditioning | None, scale: float, rescale: float,
+              latents: Any) -> _Guidance:
+    guided = _guided(unet, scale)
+    embeds = _guided_embeds(positive, negative, guided).to(latents.device)
+    return _Guidance(embeds, guided, scale, rescale, _timestep_cond(unet, scale, latents))
+
+
+def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidance) -> Any:
     import torch
 
-    guided = guidance_scale > 1.0
-    model_input = torch.cat([latents] * 2) if guided else latents
+    model_input = torch.cat([latents] * 2) if guidance.guided else latents
     model_input = instance.scale_model_input(model_input, t)
-    noise_pred = module(model_input, t, encoder_hidden_states=embeds, return_dict=False)[0]
-    if guided:
+    noise_pred = module(model_input, t, encoder_hidden_states=guidance.embeds, timestep_cond=guidance.timestep_cond,
+                        return_dict=False)[0]
+    if guidance.guided:
         noise_uncond, noise_text = noise_pred.chunk(2)
-        noise_pred = noise_uncond + guidance_scale * (noise_text - noise_uncond)
-        if guidance_rescale > 0.0:
+        noise_pred = noise_uncond + guidance.scale * (noise_text - noise_uncond)
+        if guidance.rescale > 0.0:
             from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
 
-            noise_pred = rescale_noise_cfg(noise_pred, noise_text, guidance_rescale=guidance_rescale)
+            noise_pred = rescale_noise_cfg(noise_pred, noise_text, guidance_rescale=guidance.rescale)
     return noise_pred
 
 
-@node("sampling.unet_step", category="sampling", version="1.0.0", output="noise_pred")
+@node("sampling.unet_step", category="sampling", version="1.0.0", output="noise_pred", display_name="UNet Step")
 def unet_step(
     ctx: Context, unet: UNet, state: SchedulerState, latents: Latents, positive: Conditioning,
     negative: Conditioning | None = None, index: Annotated[int, Field(ge=0)] = 0,
@@ -60,25 +92,23 @@ def unet_step(
     import torch
 
     instance = copy.deepcopy(state.instance)
-    t = instance.timesteps[index]
-    embeds = _guided_embeds(positive, negative, guidance_scale)
+    samples = latents.samples.to(ctx.device)
+    guidance = _guidance(unet, positive, negative, guidance_scale, guidance_rescale, samples)
     with ctx.models.use(unet) as module, torch.no_grad():
-        samples = latents.samples.to(ctx.device)
-        noise_pred = _predict(module, instance, samples, t, embeds.to(ctx.device), guidance_scale, guidance_rescale)
+        noise_pred = _predict(module, instance, samples, instance.timesteps[index], guidance)
     return Latents(noise_pred)
 
 
-def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any, generator: Any, embeds: Any,
-          guidance_scale: float, guidance_rescale: float, stop_at_step: int) -> Any:
+def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any, generator: Any,
+          guidance: _Guidance, stop_at_step: int) -> Any:
     import torch
 
     last = len(timesteps) if not stop_at_step else min(stop_at_step, len(timesteps))
     extra = step_kwargs(instance, generator)
     with ctx.models.use(unet) as module, torch.no_grad():
-        embeds = embeds.to(ctx.device)
         for i, t in enumerate(timesteps[:last]):
             ctx.check_interrupt()
-            noise_pred = _predict(module, instance, latents, t, embeds, guidance_scale, guidance_rescale)
+            noise_pred = _predict(module, instance, latents, t, guidance)
             latents = instance.step(noise_pred, t, latents, **extra, return_dict=False)[0]
             ctx.progress(i + 1, last)
     return latents
@@ -96,13 +126,12 @@ def denoise(
     instance.set_timesteps(steps, device=ctx.device)
     generator = generator_from(noise)
     latents = noise.samples.to(ctx.device) * instance.init_noise_sigma
-    embeds = _guided_embeds(positive, negative, guidance_scale)
-    result = _loop(ctx, unet, instance, instance.timesteps, latents, generator, embeds, guidance_scale,
-                   guidance_rescale, stop_at_step)
+    guidance = _guidance(unet, positive, negative, guidance_scale, guidance_rescale, latents)
+    result = _loop(ctx, unet, instance, instance.timesteps, latents, generator, guidance, stop_at_step)
     return Latents(result, generator_state(generator))
 
 
-@node("sampling.denoise_image", category="sampling", version="1.0.0")
+@node("sampling.denoise_image", category="sampling", version="1.0.0", display_name="Denoise Image (img2img)")
 def denoise_image(
     ctx: Context, unet: UNet, scheduler: Scheduler, latents: Latents, positive: Conditioning,
     negative: Conditioning | None = None, steps: Steps = 50, strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8,
@@ -125,7 +154,6 @@ def denoise_image(
     clean = latents.samples.to(ctx.device)
     noise = randn_tensor(clean.shape, generator=generator, device=clean.device, dtype=clean.dtype)
     noisy = instance.add_noise(clean, noise, timesteps[:1].repeat(clean.shape[0]))
-    embeds = _guided_embeds(positive, negative, guidance_scale)
-    result = _loop(ctx, unet, instance, timesteps, noisy, generator, embeds, guidance_scale, guidance_rescale,
-                   stop_at_step)
+    guidance = _guidance(unet, positive, negative, guidance_scale, guidance_rescale, noisy)
+    result = _loop(ctx, unet, instance, timesteps, noisy, generator, guidance, stop_at_step)
     return Latents(result, generator_state(generator))

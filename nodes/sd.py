@@ -112,7 +112,9 @@ def load_vae(ctx: Context, model: str, subfolder: str = "vae", dtype: DType = "f
 
 
 @node("sd.load_text_encoder", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
-def load_text_encoder(ctx: Context, model: str, subfolder: str = "text_encoder", dtype: DType = "float32") -> TextEncoder:
+def load_text_encoder(
+    ctx: Context, model: str, subfolder: str = "text_encoder", dtype: DType = "float32"
+) -> TextEncoder:
     """A CLIPTextModel or CLIPTextModelWithProjection from one subfolder (the class its config names)."""
     module, ref = _load_one(ctx, model, subfolder, dtype, "text_encoder")
     return TextEncoder(module, ref, module.dtype, _config(module))

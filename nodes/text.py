@@ -13,7 +13,7 @@ from nodes.types import Conditioning, TextEncoder, Tokenizer, Tokens
 log = logging.getLogger(__name__)
 
 
-@node("text.clip_tokenize", category="conditioning", version="1.0.0")
+@node("text.clip_tokenize", category="conditioning", version="1.0.0", display_name="CLIP Tokenize")
 def clip_tokenize(
     tokenizer: Tokenizer, prompt: str = "", too_long: Literal["truncate", "error"] = "truncate"
 ) -> Tokens:
@@ -31,7 +31,7 @@ def clip_tokenize(
     return Tokens(encoded.input_ids, encoded.attention_mask, [prompt])
 
 
-@node("text.clip_encode", category="conditioning", version="1.0.0")
+@node("text.clip_encode", category="conditioning", version="1.0.0", display_name="CLIP Text Encode")
 def clip_encode(
     ctx: Context, text_encoder: TextEncoder, tokens: Tokens,
     clip_skip: Annotated[int, Field(ge=0, le=24)] = 0,

@@ -7,6 +7,7 @@ check that two ways of running the same model give the same pixels.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tiny_models.clip import tiny_clip_text_config, write_tiny_clip_tokenizer
 
@@ -16,8 +17,9 @@ SD_SCHEDULER_CONFIG = dict(
 )
 
 
-def make_tiny_sd(folder: str | Path, seed: int = 0) -> Path:
-    """Save a complete tiny StableDiffusionPipeline (random weights, deterministic for `seed`) into `folder`."""
+def make_tiny_sd(folder: str | Path, seed: int = 0, **unet_options: Any) -> Path:
+    """Save a complete tiny StableDiffusionPipeline (random weights, deterministic for `seed`) into `folder`.
+    `unet_options` change the UNet config, e.g. `time_cond_proj_dim=8` for a guidance-distilled (LCM) UNet."""
     import torch
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
@@ -29,7 +31,7 @@ def make_tiny_sd(folder: str | Path, seed: int = 0) -> Path:
     unet = UNet2DConditionModel(
         block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=4, norm_num_groups=4,
+        cross_attention_dim=32, attention_head_dim=4, norm_num_groups=4, **unet_options,
     )
     vae = AutoencoderKL(
         block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
