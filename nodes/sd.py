@@ -79,14 +79,11 @@ def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:
 
 def _load_one(ctx: Context, model: str, subfolder: str, dtype: str, role: str) -> Any:
     ref = ctx.folders.model_ref(model)
-    index = read_model_index(ref) if (Path(ref) / "model_index.json").exists() or not Path(ref).exists() else {}
-    if subfolder not in index:
-        index = {subfolder: _class_from_subfolder_config(ref, subfolder, role)}
-    return load_component(ref, subfolder, index, dtype), ref
+    return load_component(ref, subfolder, {subfolder: _component_class(ref, subfolder, role)}, dtype), ref
 
 
-def _class_from_subfolder_config(ref: str, subfolder: str, role: str) -> list[str]:
-    """(library, class) for a component folder that has no model_index.json entry."""
+def _component_class(ref: str, subfolder: str, role: str) -> list[str]:
+    """(library, class) of a component folder, read from its own config so that no model_index.json is needed."""
     if role == "tokenizer":
         return ["transformers", "CLIPTokenizer"]
     if role == "text_encoder":
