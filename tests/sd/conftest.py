@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 from nodeflow.cli import main as nodeflow_main
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+# The parity tests compare both sides on this device: "cpu" (default, CI) or "cuda" on a GPU machine.
+DEVICE = os.environ.get("NODEFLOW_TEST_DEVICE", "cpu")
 
 
 @pytest.fixture(scope="session")
@@ -39,12 +42,12 @@ def make_pipeline(pipeline_class: type, components: dict[str, Any], scheduler_cl
         cls = getattr(diffusers, scheduler_class) if scheduler_class else type(pipeline.scheduler)
         pipeline.scheduler = cls.from_config(pipeline.scheduler.config, **overrides)
     pipeline.set_progress_bar_config(disable=True)
-    return pipeline
+    return pipeline.to(DEVICE)
 
 
 def run_workflow(name: str, output: Path, *extra: str, **params: Any) -> np.ndarray:
     """Run workflows/<name>.json in-process through the CLI and return the pixels of the one PNG it wrote."""
-    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", "cpu"]
+    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", DEVICE]
     for key, value in params.items():
         args += ["--param", f"{key}={value}"]
     assert nodeflow_main([*args, *extra]) == 0

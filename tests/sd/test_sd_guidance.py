@@ -10,7 +10,7 @@ import torch
 
 from nodeflow import Executor, Folders, Workflow, default_registry
 
-from .conftest import WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png
+from .conftest import DEVICE, WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png
 
 PROMPT = "a bird"
 
@@ -19,7 +19,7 @@ def _run_txt2img(model_folder, output, denoise_inputs: dict, **params) -> np.nda
     data = json.loads((WORKFLOWS / "sd_txt2img.json").read_text())
     data["nodes"]["denoise"]["inputs"].update(denoise_inputs)
     folders = Folders(output=output, models=[model_folder.parent])
-    report = Executor(default_registry(), device="cpu", folders=folders).run(
+    report = Executor(default_registry(), device=DEVICE, folders=folders).run(
         Workflow.from_dict(data), params={"model": model_folder.name, "prompt": PROMPT, **params})
     assert report.ok, report.failures
     return read_single_png(output)
@@ -52,6 +52,7 @@ def test_guidance_distilled_unet_gets_the_scale_embedding_and_no_cfg_batch(tiny_
     pipeline = StableDiffusionPipeline.from_pretrained(tiny_lcm_sd)
     pipeline.set_progress_bar_config(disable=True)
     pipeline.scheduler = LCMScheduler.from_config(pipeline.scheduler.config)
+    pipeline.to(DEVICE)
     theirs = pipeline(PROMPT, num_inference_steps=2, guidance_scale=6.0,
                       generator=torch.Generator().manual_seed(8)).images[0]
     assert_same_pixels(ours, theirs)

@@ -12,7 +12,7 @@ from nodeflow import Context, Executor, Folders, Workflow, default_registry
 from nodeflow.models import ModelService
 from nodes import sd as sd_nodes
 
-from .conftest import WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png
+from .conftest import DEVICE, WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_single_file_checkpoint_renders_the_pipeline_image(tiny_sd, sd_component
                               "inputs": {"checkpoint": checkpoint.name, "config": tiny_sd.name}}
     del data["params"]["model"]
     folders = Folders(output=tmp_path, models=[checkpoint.parent, tiny_sd.parent])
-    executor = Executor(default_registry(), device="cpu", folders=folders)
+    executor = Executor(default_registry(), device=DEVICE, folders=folders)
     params = {"seed": 6, "steps": 3, "prompt": "a tree", "negative_prompt": "snow", "guidance_scale": 4.0}
     report = executor.run(Workflow.from_dict(data), params=params)
     assert report.ok, report.failures

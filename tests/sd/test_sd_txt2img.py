@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from .conftest import WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png, run_workflow
+from .conftest import DEVICE, WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png, run_workflow
 
 PROMPT = "the cat on a mat"
 # workflow scheduler name → (diffusers class, overrides); None = the model's own (PNDM for SD)
@@ -68,7 +68,7 @@ def test_non_square_size_equals_pipeline(tiny_sd, sd_components, tmp_path):
 
 def test_nodeflow_run_command_writes_the_pipeline_image_with_the_workflow_embedded(tiny_sd, sd_components, tmp_path):
     command = [sys.executable, "-m", "nodeflow", "run", str(WORKFLOWS / "sd_txt2img.json"), "--output", str(tmp_path),
-               "--device", "cpu", "--param", f"model={tiny_sd}", "--param", "seed=5", "--param", "steps=2",
+               "--device", DEVICE, "--param", f"model={tiny_sd}", "--param", "seed=5", "--param", "steps=2",
                "--param", f"prompt={PROMPT}", "--param", "negative_prompt=ugly"]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
