@@ -95,7 +95,7 @@ def scheduler(
     unsupported = sorted(set(overrides) - _accepted(cls))
     if unsupported:
         raise ValueError(f"{target} has no setting {', '.join(unsupported)}; pick another scheduler or drop it")
-    return Scheduler(target, {**scheduler.config, **overrides})
+    return Scheduler(target, {**scheduler.config, **overrides, "_class_name": target})
 
 
 def step_kwargs(instance: Any, generator: Any) -> dict[str, Any]:
