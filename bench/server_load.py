@@ -3,7 +3,8 @@
     .venv/bin/python bench/server_load.py [--clients 8] [--prompts 5] [--steps 2] [--graph sd|trivial] [--device cpu]
 
 Starts a real `nodeflow serve` (fresh folders and queue in a temp dir), times how
-long `/` takes to answer after launch (goal ≤ 1.5 s), then lets every client open
+long `/` takes to answer after launch (goal ≤ 1.5 s), runs one warm-up prompt
+(model load, first kernels; timed apart), then lets every client open
 `/ws`, queue its prompts (each with its own seed, so nothing is served from the
 cache) and wait for each prompt's end message. Prints throughput (prompts/s),
 p50/p99 queue-to-done latency, and checks that every prompt ended exactly once,
@@ -88,7 +89,16 @@ async def _client(url: str, index: int, args: argparse.Namespace, ends: dict[str
     return ids
 
 
+async def _warm_up(url: str, args: argparse.Namespace) -> float:
+    """One prompt before the clock starts: loading the model and the device's first kernels are not load."""
+    started = time.perf_counter()
+    warm = argparse.Namespace(**{**vars(args), "prompts": 1})
+    await _client(url, args.clients, warm, {}, {})
+    return time.perf_counter() - started
+
+
 async def _load(url: str, args: argparse.Namespace) -> None:
+    print(f"warm-up prompt (model load, first kernels): {await _warm_up(url, args):.2f} s")
     ends: dict[str, list[str]] = {}
     latency: dict[str, float] = {}
     started = time.perf_counter()

@@ -42,6 +42,7 @@ async def test_view_serves_files_of_each_folder_type(aiohttp_client, tmp_path):
     (tmp_path / "input" / "b.png").write_bytes(_png((1, 2, 3)))
     ok = await client.get("/view", params={"filename": "a.png", "subfolder": "sub", "type": "output"})
     assert ok.status == 200 and await ok.read() == _png()
+    assert ok.headers["X-Content-Type-Options"] == "nosniff" and ok.headers["Content-Security-Policy"] == "sandbox"
     assert await (await client.get("/view", params={"filename": "b.png", "type": "input"})).read() == _png((1, 2, 3))
     assert (await client.get("/view", params={"filename": "missing.png"})).status == 404
     assert (await client.get("/view", params={"filename": "a.png", "type": "models"})).status == 400

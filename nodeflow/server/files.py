@@ -16,6 +16,8 @@ VIEWABLE = ("output", "input", "temp")
 UPLOADABLE = ("input", "temp")
 IMAGE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
 _CHUNK = 1 << 16
+# A file in these folders is shown, never run: no sniffing its type, no scripts if it turns out to be HTML.
+VIEW_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 
 def _folders(request: web.Request) -> Folders:
@@ -48,7 +50,7 @@ async def view(request: web.Request) -> web.StreamResponse:
     path = resolve_inside(_folders(request), kind, request.query.get("subfolder", ""), name)
     if not path.is_file():
         raise json_error(404, f"no file {name!r} in {kind}")
-    return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+    return web.FileResponse(path, headers=VIEW_HEADERS)
 
 
 def _check_image(data: bytes) -> str:
@@ -58,7 +60,7 @@ def _check_image(data: bytes) -> str:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
             kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise json_error(400, f"the upload is not an image: {exc}") from None
     if kind not in IMAGE_FORMATS:
         raise json_error(400, f"image format {kind} is not accepted (use {', '.join(sorted(IMAGE_FORMATS))})")
