@@ -154,3 +154,16 @@ async def test_root_answers_even_without_the_editor(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path)
     response = await client.get("/")
     assert response.status == 200 and "nodeflow" in await response.text()
+
+
+async def test_upload_refuses_an_image_that_claims_billions_of_pixels(aiohttp_client, tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
+    client = await start_client(aiohttp_client, tmp_path)
+    response = await client.post("/upload/image", data=_upload(bomb, "bomb.png"))
+    assert response.status == 400 and "not an image" in (await response.json())["error"]["message"]
