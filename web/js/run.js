@@ -51,13 +51,15 @@ export class Runner {
   async queue() {
     this.clearErrors();
     const workflow = this.graph.toWorkflow();
+    // Marked before the request: a fully cached run can finish (over /ws) before the reply arrives.
+    this.each((id) => this.setState(id, "queued"));
     try {
       const reply = await api.queuePrompt(workflow);
-      this.each((id) => this.setState(id, "queued"));
       this.randomizeSeeds();
       this.bus.emit("queued", reply);
       toast(`queued #${reply.number ?? ""}`);
     } catch (error) {
+      this.each((id) => this.setState(id, null));
       if (error instanceof ApiError && error.body?.node_errors) this.showErrors(error.body);
       else toast(`queue failed: ${error.message}`, { kind: "error" });
     }
