@@ -188,8 +188,7 @@ class _Run:
             entry = executor.cache.get(keys[step.node_id])
             if entry is not None:
                 hits[step.node_id] = entry
-        if hits:
-            self.emit(NodesCached(report.run_id, list(hits)))
+        self.emit(NodesCached(report.run_id, list(hits)))
         needed = self.needed(hits)
         dead: set[str] = set()
         for step in self.plan.steps:

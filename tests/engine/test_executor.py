@@ -160,7 +160,7 @@ def test_events_tell_cached_nodes_and_progress(executor):
     executor.subscribe(events.append)
     executor.run(chain_workflow(), params={"factor": 4.0})
     cached = [e for e in events if isinstance(e, NodesCached)]
-    assert [e.node_ids for e in cached] == [["a"]]
+    assert [e.node_ids for e in cached] == [["a"]], "one NodesCached per run, sent even when empty"
     assert [e.node_id for e in events if isinstance(e, NodeStarted)] == ["b", "s"]
     assert isinstance(events[-1], RunFinished)
     progress = []
@@ -183,3 +183,9 @@ def test_slow_node_timing_is_reported(executor):
     report = executor.run(slow_workflow(steps=4))
     assert report.seconds["c"] >= 4 * 0.005
     assert report.total_seconds >= report.seconds["c"]
+
+
+def test_a_fresh_run_still_announces_its_empty_cached_set(executor):
+    events = []
+    executor.run(chain_workflow(), on_event=events.append)
+    assert [e.node_ids for e in events if isinstance(e, NodesCached)] == [[]]
