@@ -23,7 +23,7 @@ export function toast(message, { x, y, kind = "info" } = {}) {
     document.body.append(el);
   }
   el.textContent = message;
-  el.className = `toast ${kind} visible`;
+  el.className = `toast ${kind} visible${x == null ? " centered" : ""}`;
   el.style.left = x != null ? `${x + 12}px` : "50%";
   el.style.top = y != null ? `${y + 12}px` : "56px";
   clearTimeout(toastTimer);
