@@ -227,3 +227,33 @@ def test_loading_a_workflow_with_an_unknown_node_type_keeps_it_and_says_so(edito
     editor.page.evaluate("""window.nodeflow.load({nodeflow: 1, nodes: {"9": {type: "pack.missing", inputs: {x: 1}, pos: [0, 0]}}})""")
     assert "unknown node type pack.missing" in editor.node("9").text_content()
     assert editor.workflow()["nodes"]["9"]["inputs"] == {"x": 1}
+
+
+def test_double_click_on_a_header_retitles_the_node(editor):
+    model = editor.add("sd.load_model", 40, 40)
+    editor.node(model).locator(".node-header").dblclick()
+    editor.page.keyboard.press("Control+a")
+    editor.page.keyboard.type("Base model")
+    editor.page.keyboard.press("Enter")
+    assert editor.node(model).locator(".node-title").text_content() == "Base model"
+    assert editor.workflow()["nodes"][model]["title"] == "Base model"
+
+
+def test_undo_reverts_a_widget_edit(editor):
+    denoise = editor.add("sampling.denoise", 40, 40)
+    editor.type_into(denoise, "steps", 12)
+    assert editor.workflow()["nodes"][denoise]["inputs"]["steps"] == 12
+    editor.page.click("#undo-button")
+    assert editor.workflow()["nodes"][denoise]["inputs"]["steps"] == 50
+    assert editor.field(denoise, "steps", "input.num").input_value() == "50"
+
+
+def test_a_shipped_workflow_loads_from_the_server_list_with_every_node_known(editor, server):
+    status, listing = server.get("/workflows")
+    shipped = next(w for w in listing["workflows"] if w["name"] == "sd_txt2img.json")
+    editor.page.click('.tabs button[data-panel="workflows-panel"]')
+    editor.page.click(f'.workflow-item[data-name="{shipped["name"]}"] button.load')
+    status, original = server.get(f"/workflows/{shipped['name']}")
+    editor.page.wait_for_function(f"window.nodeflow.graph.nodes.size === {len(original['nodes'])}")
+    assert editor.workflow() == original
+    assert editor.page.locator(".node-unknown").count() == 0

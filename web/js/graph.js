@@ -42,14 +42,20 @@ export class Graph {
 
   addNode(type, pos, { id, title, inputs } = {}) {
     const def = this.def(type);
+    // `written`: the widget values the workflow states; a loaded file that left a default out keeps it out.
     const node = { id: id ?? this.freshId(), type, title: title ?? null, pos: [Math.round(pos[0]), Math.round(pos[1])],
-      values: {}, links: {}, sockets: new Set() };
+      values: {}, links: {}, sockets: new Set(), written: new Set() };
     for (const [name, spec] of Object.entries(def?.inputs || {})) {
-      if (spec.widget) node.values[name] = initialValue(spec);
+      if (!spec.widget) continue;
+      node.values[name] = initialValue(spec);
+      if (!inputs) node.written.add(name);
     }
     for (const [name, value] of Object.entries(inputs || {})) {
       if (isLink(value)) node.links[name] = { node: String(value.node), output: value.output };
-      else node.values[name] = clone(value);
+      else {
+        node.values[name] = clone(value);
+        node.written.add(name);
+      }
     }
     this.nodes.set(node.id, node);
     this.bus.emit("node:added", node);
@@ -133,7 +139,13 @@ export class Graph {
   setValue(id, input, value) {
     const node = this.nodes.get(id);
     node.values[input] = value;
-    this.bus.emit("value:changed", { node, input });
+    node.written.add(input);
+  }
+
+  setTitle(id, title) {
+    const node = this.nodes.get(id);
+    node.title = title || null;
+    this.bus.emit("node:updated", node);
   }
 
   // Shows a widget input as a socket, or back as a widget (dropping its link).
@@ -162,7 +174,7 @@ export class Graph {
     const inputs = {};
     for (const name of Object.keys(this.def(node.type)?.inputs || node.values)) {
       if (name in node.links) inputs[name] = { ...node.links[name] };
-      else if (name in node.values && !this.isSocket(node, name)) inputs[name] = clone(node.values[name]);
+      else if (node.written.has(name) && !this.isSocket(node, name)) inputs[name] = clone(node.values[name]);
     }
     for (const [name, value] of Object.entries(node.values)) if (!(name in inputs) && !this.def(node.type)) inputs[name] = clone(value);
     for (const [name, link] of Object.entries(node.links)) if (!(name in inputs)) inputs[name] = { ...link };

@@ -61,7 +61,11 @@ export class NodeLayer {
       h("span", { class: "label", text: name, title: out.type }),
       h("span", { class: "socket out", "data-output": name, title: out.type, style: { "--c": typeColor(out.type) } })));
     return h("div", { class: "node", "data-id": node.id, "data-type": node.type },
-      h("div", { class: "node-header", title: def?.description || "unknown node type" },
+      h("div", { class: "node-header", title: def?.description || "unknown node type",
+        ondblclick: (event) => {
+          event.stopPropagation();
+          this.renameTitle(node, event.currentTarget.querySelector(".node-title"));
+        } },
         h("span", { class: "node-title", text: node.title || def?.display_name || node.type }),
         h("span", { class: "node-id", text: `#${node.id}` }),
         h("span", { class: "node-state" })),
@@ -71,6 +75,24 @@ export class NodeLayer {
       h("div", { class: "widgets" }, widgets),
       h("div", { class: "node-error" }),
       h("div", { class: "node-images" }));
+  }
+
+  // Double-click a header to retitle the node; an empty title goes back to the type's name.
+  renameTitle(node, label) {
+    const field = h("input", { type: "text", class: "title-field", value: label.textContent });
+    const done = (commit) => {
+      if (!field.isConnected) return;
+      if (commit) this.bus.emit("edit", () => this.graph.setTitle(node.id, field.value.trim()));
+      else this.render(node);
+    };
+    field.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") done(true);
+      if (e.key === "Escape") done(false);
+    });
+    field.addEventListener("blur", () => done(true));
+    label.replaceWith(field);
+    field.focus();
+    field.select();
   }
 
   inputRow(node, name, spec) {
