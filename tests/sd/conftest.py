@@ -32,15 +32,18 @@ def sd_components(tiny_sd) -> dict[str, Any]:
 
 def make_pipeline(pipeline_class: type, components: dict[str, Any], scheduler_class: str | None = None,
                   **overrides: Any) -> Any:
-    """A diffusers pipeline over the session's components, with the scheduler swapped the documented way."""
+    """A diffusers pipeline over the session's components, with a fresh scheduler swapped in the documented way.
+
+    Fresh every time because scheduler instances keep state between calls: `add_noise` (img2img) moves
+    `alphas_cumprod` to the latents' device for good, which changes PNDM's later arithmetic on CUDA.
+    """
     import diffusers
 
     pipeline = pipeline_class(**components)
-    if scheduler_class or overrides:
-        # Assigned after construction, as users swap schedulers: the constructor would also patch the config
-        # (e.g. force DDIM's clip_sample off), which `pipe.scheduler = X.from_config(...)` does not.
-        cls = getattr(diffusers, scheduler_class) if scheduler_class else type(pipeline.scheduler)
-        pipeline.scheduler = cls.from_config(pipeline.scheduler.config, **overrides)
+    # Assigned after construction, as users swap schedulers: the constructor would also patch the config
+    # (e.g. force DDIM's clip_sample off), which `pipe.scheduler = X.from_config(...)` does not.
+    cls = getattr(diffusers, scheduler_class) if scheduler_class else type(pipeline.scheduler)
+    pipeline.scheduler = cls.from_config(pipeline.scheduler.config, **overrides)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline.to(DEVICE)
 
