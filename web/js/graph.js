@@ -161,10 +161,11 @@ export class Graph {
     this.bus.emit("links:changed");
   }
 
-  moveNodes(ids, dx, dy) {
-    for (const id of ids) {
+  // Places nodes at [[id, x, y], ...] (whole world pixels).
+  moveNodes(placements) {
+    for (const [id, x, y] of placements) {
       const node = this.nodes.get(id);
-      node.pos = [Math.round(node.pos[0] + dx), Math.round(node.pos[1] + dy)];
+      node.pos = [Math.round(x), Math.round(y)];
       this.bus.emit("node:moved", node);
     }
     this.bus.emit("links:changed");
@@ -172,12 +173,12 @@ export class Graph {
 
   nodeToSpec(node) {
     const inputs = {};
-    for (const name of Object.keys(this.def(node.type)?.inputs || node.values)) {
+    // The type's inputs in order, then any the file named that the type lacks (the server will say so).
+    const names = new Set([...Object.keys(this.def(node.type)?.inputs || {}), ...node.written, ...Object.keys(node.links)]);
+    for (const name of names) {
       if (name in node.links) inputs[name] = { ...node.links[name] };
-      else if (node.written.has(name) && !this.isSocket(node, name)) inputs[name] = clone(node.values[name]);
+      else if (node.written.has(name) && !node.sockets.has(name)) inputs[name] = clone(node.values[name]);
     }
-    for (const [name, value] of Object.entries(node.values)) if (!(name in inputs) && !this.def(node.type)) inputs[name] = clone(value);
-    for (const [name, link] of Object.entries(node.links)) if (!(name in inputs)) inputs[name] = { ...link };
     const spec = { type: node.type, inputs };
     if (node.title) spec.title = node.title;
     spec.pos = [...node.pos];

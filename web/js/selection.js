@@ -56,17 +56,15 @@ export class Selection {
   }
 
   dragNodes(event) {
-    const ids = [...this.ids];
-    let last = this.viewport.toWorld(event.clientX, event.clientY);
+    const start = [...this.ids].map((id) => [id, ...this.graph.nodes.get(id).pos]);
+    const origin = this.viewport.toWorld(event.clientX, event.clientY);
     let moved = false;
     this.track(event, (e) => {
-      const now = this.viewport.toWorld(e.clientX, e.clientY);
-      const [dx, dy] = [now[0] - last[0], now[1] - last[1]];
-      if (Math.abs(dx) + Math.abs(dy) < 1) return;
+      const [x, y] = this.viewport.toWorld(e.clientX, e.clientY);
+      const [dx, dy] = [x - origin[0], y - origin[1]];
+      if (!moved && Math.abs(dx) + Math.abs(dy) < 2) return;
       moved = true;
-      this.graph.moveNodes(ids, dx, dy);
-      last = now;
-      this.viewport.redraw();
+      this.graph.moveNodes(start.map(([id, x0, y0]) => [id, x0 + dx, y0 + dy]));
     }, () => { if (moved) this.bus.emit("edit", () => {}); });
   }
 
