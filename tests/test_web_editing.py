@@ -211,11 +211,16 @@ def test_save_file_downloads_format_1_that_open_file_loads_back(editor, tmp_path
     assert editor.workflow() == saved
 
 
-def test_dropping_a_nodeflow_png_loads_the_workflow_inside_it(editor):
-    workflow = {"nodeflow": 1, "nodes": {"a": {"type": "sd.load_model", "inputs": {"model": "x", "dtype": "float32"},
+@pytest.mark.parametrize("chunk", ["tEXt", "zTXt", "iTXt"])
+def test_dropping_a_nodeflow_png_loads_the_workflow_inside_it(editor, chunk):
+    workflow = {"nodeflow": 1, "nodes": {"a": {"type": "text.clip_tokenize", "inputs": {"prompt": "一只猫 on a mat"},
                                                "pos": [10, 20]}}, "meta": {"title": "from a png"}}
+    text = json.dumps(workflow, ensure_ascii=chunk != "iTXt")
     info = PngImagePlugin.PngInfo()
-    info.add_text("nodeflow", json.dumps(workflow))
+    if chunk == "iTXt":
+        info.add_itxt("nodeflow", text, zip=True)
+    else:
+        info.add_text("nodeflow", text, zip=chunk == "zTXt")
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4)).save(buffer, format="PNG", pnginfo=info)
     editor.drop_file("cat.png", buffer.getvalue(), "image/png")

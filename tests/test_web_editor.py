@@ -59,6 +59,7 @@ def test_txt2img_built_by_mouse_runs_shows_its_image_and_round_trips_through_the
     assert nodes[ids["noise"]]["inputs"]["seed"] == 1234
     assert nodes[ids["tokenize"]]["inputs"]["prompt"] == "a tiny red cube"
 
+    queued = editor.workflow()
     editor.page.click("#queue-button")
     image = editor.node(ids["save"]).locator(".node-images img")
     image.wait_for(timeout=60_000)
@@ -67,7 +68,7 @@ def test_txt2img_built_by_mouse_runs_shows_its_image_and_round_trips_through_the
     assert "state-done" in editor.node(ids["denoise"]).get_attribute("class")
     assert editor.page.locator("#gallery img").count() == 1
     status, png = server.get(editor.page.evaluate("document.querySelector('#gallery a').getAttribute('href')"))
-    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"  # it carries `queued`: dropped back in at the end
     editor.page.screenshot(path=str(tmp_path / "after_run.png"))
 
     editor.node(ids["noise"]).locator(".randomize").check()  # re-queue: a new seed, the text side comes from cache
@@ -92,7 +93,11 @@ def test_txt2img_built_by_mouse_runs_shows_its_image_and_round_trips_through_the
     editor.page.click('.workflow-item[data-name="made_in_the_editor.json"] button.load')
     editor.page.wait_for_function("window.nodeflow.graph.nodes.size === 7")
     assert editor.workflow() == saved
-    assert editor.errors == []
+
+    editor.drop_file("from_the_run.png", png, "image/png")
+    editor.page.wait_for_function("wf => window.nodeflow.graph.nodes.size === 7 && "
+                                  "JSON.stringify(window.nodeflow.graph.toWorkflow()) !== JSON.stringify(wf)", arg=saved)
+    assert editor.workflow() == queued
 
 
 def test_running_denoise_shows_step_progress_and_interrupt_stops_it(editor):
@@ -117,6 +122,8 @@ def test_history_panel_lists_the_finished_run(editor, server):
     status, history = server.get("/history")
     first = next(iter(history))
     assert editor.page.locator(f'.history-item[data-prompt="{first}"]').count() == 1
+    editor.page.click(f'.history-item[data-prompt="{first}"] button')
+    assert editor.workflow() == history[first]["prompt"][2]
 
 
 def test_incompatible_link_is_refused_at_drop_with_the_reason(editor):

@@ -42,11 +42,14 @@ def browser():
 
 @pytest.fixture
 def editor(browser, server, tmp_path):
-    """A fresh editor page on the module's `server`; its last look is kept as editor.png in the test's tmp folder."""
+    """A fresh editor page on the module's `server`; its last look is kept as editor.png in the test's tmp folder,
+    and any JavaScript error it threw fails the test."""
     page = browser.new_page(viewport=VIEWPORT)
-    yield Editor(page, server.url + "/").open()
+    editor = Editor(page, server.url + "/").open()
+    yield editor
     page.screenshot(path=str(tmp_path / "editor.png"))
     page.close()
+    assert editor.errors == [], f"the page threw JavaScript errors: {editor.errors}"
 
 
 class Editor:

@@ -80,8 +80,10 @@ export class NodeLayer {
   // Double-click a header to retitle the node; an empty title goes back to the type's name.
   renameTitle(node, label) {
     const field = h("input", { type: "text", class: "title-field", value: label.textContent });
+    let finished = false;
     const done = (commit) => {
-      if (!field.isConnected) return;
+      if (finished) return; // re-rendering removes the field, which fires blur: finish once
+      finished = true;
       if (commit) this.bus.emit("edit", () => this.graph.setTitle(node.id, field.value.trim()));
       else this.render(node);
     };
