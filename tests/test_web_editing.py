@@ -72,6 +72,17 @@ def test_an_input_holds_one_link_and_an_output_feeds_many(editor):
     assert links[f"{decode}.vae"] == {"node": first, "output": "vae"}
 
 
+def test_dragging_from_an_empty_input_to_an_output_links_them(editor):
+    model = editor.add("sd.load_model", 40, 40)
+    decode = editor.add("vae.decode", 420, 40)
+    editor.page.drag_and_drop(f'.node[data-id="{decode}"] .socket.in[data-input="vae"]',
+                              f'.node[data-id="{model}"] .socket.out[data-output="vae"]')
+    editor.page.drag_and_drop(f'.node[data-id="{decode}"] .socket.in[data-input="latents"]',
+                              f'.node[data-id="{model}"] .socket.out[data-output="unet"]')
+    assert "UNet cannot feed Latents" in editor.toast()
+    assert editor.links() == {f"{decode}.vae": {"node": model, "output": "vae"}}
+
+
 def test_pulling_a_link_off_an_input_and_dropping_it_on_the_canvas_removes_it(editor):
     model = editor.add("sd.load_model", 40, 40)
     decode = editor.add("vae.decode", 420, 40)

@@ -28,7 +28,7 @@ export const api = {
   queuePrompt: (workflow) => postJson("/prompt", { prompt: workflow, client_id: clientId }),
   interrupt: () => postJson("/interrupt", {}),
   queue: () => request("/queue"),
-  history: () => request("/history"),
+  history: (maxItems = 50) => request(`/history?max_items=${maxItems}`),
   workflows: () => request("/workflows"),
   loadWorkflow: (name) => request(`/workflows/${encodeURIComponent(name)}`),
   saveWorkflow: (name, workflow) => postJson(`/workflows/${encodeURIComponent(name)}`, workflow),
