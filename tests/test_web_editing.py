@@ -52,6 +52,27 @@ def test_widgets_follow_the_schema(editor):
     assert inputs[noise]["width"] == 64 and inputs[noise]["height"] is None
 
 
+def test_an_image_input_uploads_a_file_and_shows_it(editor, server, tmp_path):
+    picture = tmp_path / "pebble.png"
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(picture)
+    load = editor.add("image.load", 40, 40)
+    editor.node(load).locator('[data-input="image"] input[type=file]').set_input_files(str(picture))
+    editor.page.wait_for_function(f"window.nodeflow.graph.toWorkflow().nodes['{load}'].inputs.image === 'pebble.png'")
+    thumb = editor.node(load).locator("img.input-thumb")
+    editor.page.wait_for_function("img => img.complete && img.naturalWidth === 8", arg=thumb.element_handle())
+    assert (server.root / "input" / "pebble.png").read_bytes() == picture.read_bytes()
+
+
+def test_dropping_a_plain_image_uploads_it_into_a_new_load_image_node(editor, server):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 40)).save(buffer, format="PNG")
+    editor.drop_file("leaf.png", buffer.getvalue(), "image/png")
+    editor.page.wait_for_function("window.nodeflow.graph.nodes.size === 1")
+    [node] = editor.workflow()["nodes"].values()
+    assert node["type"] == "image.load" and node["inputs"]["image"] == "leaf.png"
+    assert (server.root / "input" / "leaf.png").read_bytes() == buffer.getvalue()
+
+
 def test_seed_dice_picks_a_new_seed_within_bounds(editor):
     noise = editor.add("latents.empty", 40, 40)
     editor.node(noise).locator("button.dice").click()

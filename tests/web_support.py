@@ -103,7 +103,7 @@ class Editor:
         return self.page.text_content("#toast") or ""
 
     def drop_file(self, name: str, data: bytes, mime: str) -> None:
-        """Drop a file from the desktop onto the canvas."""
+        """Drop a file from the desktop onto the canvas at (400, 300) in the window."""
         self.page.evaluate("""([name, bytes, mime]) => {
             const transfer = new DataTransfer();
             transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));

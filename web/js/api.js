@@ -32,6 +32,12 @@ export const api = {
   workflows: () => request("/workflows"),
   loadWorkflow: (name) => request(`/workflows/${encodeURIComponent(name)}`),
   saveWorkflow: (name, workflow) => postJson(`/workflows/${encodeURIComponent(name)}`, workflow),
+  uploadImage: (file) => {
+    const form = new FormData();
+    form.append("image", file, file.name);
+    form.append("type", "input");
+    return request("/upload/image", { method: "POST", body: form });
+  },
   viewUrl: ({ filename, subfolder = "", type = "output" }) =>
     `/view?${new URLSearchParams({ filename, subfolder, type })}`,
 };

@@ -44,13 +44,12 @@ export async function pngText(buffer, keyword) {
   return null;
 }
 
-// The workflow in a dropped or opened file (JSON, or PNG written by nodeflow).
+// The workflow in a dropped or opened file (JSON, or PNG written by nodeflow); null for an image without one.
 export async function workflowFromFile(file) {
   const buffer = await file.arrayBuffer();
-  if (file.type === "image/png" || file.name.toLowerCase().endsWith(".png")) {
+  if (file.type.startsWith("image/") || /\.(png|jpe?g|webp)$/i.test(file.name)) {
     const text = await pngText(buffer, "nodeflow");
-    if (!text) throw new Error(`${file.name} has no nodeflow workflow in it`);
-    return JSON.parse(text);
+    return text ? JSON.parse(text) : null;
   }
   return JSON.parse(new TextDecoder().decode(buffer));
 }
@@ -63,6 +62,6 @@ export function acceptFileDrops(wrap, load) {
     const file = event.dataTransfer.files?.[0];
     if (!file) return;
     event.preventDefault();
-    load(file);
+    load(file, event);
   });
 }

@@ -34,9 +34,9 @@ async function start() {
   bus.on("links:changed", () => viewport.redraw());
   $("#world").addEventListener("change", () => history.record());
 
-  const add = (type, at) => {
+  const add = (type, at, inputs) => {
     let node;
-    bus.emit("edit", () => { node = graph.addNode(type, at); });
+    bus.emit("edit", () => { node = graph.addNode(type, at, { inputs }); });
     selection.set([node.id]);
     return node;
   };
@@ -47,8 +47,17 @@ async function start() {
     if (name) workflows.nameField.value = name.replace(/\.json$/, "");
     document.title = `${workflow.meta?.title || name || "workflow"} · nodeflow`;
   };
-  const loadFile = async (file) => {
-    try { load(await workflowFromFile(file), file.name.replace(/\.(json|png)$/i, "")); } catch (error) { toast(error.message, { kind: "error" }); }
+  // A workflow file or nodeflow PNG replaces the graph; any other image is uploaded into a new Load Image node.
+  const loadFile = async (file, drop) => {
+    try {
+      const workflow = await workflowFromFile(file);
+      if (workflow) return load(workflow, file.name.replace(/\.(json|png)$/i, ""));
+      const { name } = await api.uploadImage(file);
+      const at = drop ? viewport.toWorld(drop.clientX, drop.clientY) : viewport.toWorld(innerWidth / 2, innerHeight / 2);
+      add("image.load", at, { image: name });
+    } catch (error) {
+      toast(error.message, { kind: "error" });
+    }
   };
 
   buildPalette($("#palette"), schema);

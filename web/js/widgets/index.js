@@ -1,5 +1,6 @@
 // Picks the widget for an input from its JSON schema.
 import { comboWidget } from "./combo.js";
+import { imageWidget } from "./image.js";
 import { jsonWidget } from "./json.js";
 import { numberWidget } from "./number.js";
 import { seedWidget } from "./seed.js";
@@ -24,6 +25,7 @@ export function widgetKind(name, spec) {
   if (schema.type === "boolean") return "toggle";
   if (schema.type === "integer" && /seed/i.test(name)) return "seed";
   if (schema.type === "integer" || schema.type === "number") return "number";
+  if (schema.type === "string" && name === "image") return "image";
   if (schema.type === "string") return MULTILINE_NAMES.test(name) || schema.multiline ? "multiline" : "text";
   return "json";
 }
@@ -39,6 +41,7 @@ export function createWidget(name, spec, value, onChange, ui) {
     case "number": return numberWidget(options);
     case "multiline": return textWidget({ ...options, multiline: true });
     case "text": return textWidget(options);
+    case "image": return imageWidget(options);
     default: return jsonWidget(options);
   }
 }

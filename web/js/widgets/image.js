@@ -1,0 +1,35 @@
+// An input-folder image name: type it, or upload a file (POST /upload/image); a thumbnail shows what it names.
+import { api } from "../api.js";
+import { h, toast } from "../dom.js";
+
+export function imageWidget({ value, onChange }) {
+  const field = h("input", { type: "text", class: "text", spellcheck: "false", placeholder: "file in the input folder" });
+  field.value = value ?? "";
+  const thumb = h("img", { class: "input-thumb", alt: "" });
+  const show = (name) => {
+    thumb.hidden = !name;
+    if (name) thumb.src = api.viewUrl({ filename: name, type: "input" });
+  };
+  thumb.addEventListener("error", () => { thumb.hidden = true; });
+  const picker = h("input", { type: "file", accept: "image/*", hidden: true });
+  picker.addEventListener("change", async () => {
+    const file = picker.files[0];
+    if (!file) return;
+    try {
+      const { name } = await api.uploadImage(file);
+      field.value = name;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    } catch (error) {
+      toast(`upload failed: ${error.message}`, { kind: "error" });
+    }
+    picker.value = "";
+  });
+  field.addEventListener("change", () => {
+    onChange(field.value);
+    show(field.value);
+  });
+  show(field.value);
+  return h("div", { class: "widget image" }, field,
+    h("button", { class: "upload", title: "upload an image to the input folder", text: "⇪", onclick: () => picker.click() }),
+    picker, thumb);
+}
