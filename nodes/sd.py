@@ -42,6 +42,24 @@ def _handles(components: dict[str, Any], scheduler: Scheduler, source: str) -> S
     )
 
 
+def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
+    """The scheduler as StableDiffusionPipeline loads it: the class model_index.json names, with the fixes the
+    pipeline applies to outdated configs (steps_offset → 1, clip_sample → False), defaults included."""
+    import diffusers
+
+    class_name = index["scheduler"][1]
+    config = dict(getattr(diffusers, class_name).from_config(read_scheduler(config_ref).config).config)
+    fixed = {}
+    if config.get("steps_offset", 1) != 1:
+        fixed["steps_offset"] = 1
+    if config.get("clip_sample", False) is True:
+        fixed["clip_sample"] = False
+    # `_use_default_values` lists the keys the file left out: another class built from this config takes its
+    # own defaults for them, as `X.from_config(pipe.scheduler.config)` does; the fixed keys are not defaults.
+    defaults = [key for key in config.get("_use_default_values", []) if key not in fixed]
+    return Scheduler(class_name, {**config, **fixed, "_use_default_values": defaults, "_class_name": class_name})
+
+
 @node("sd.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
 def load_model(ctx: Context, model: str, dtype: DType = "float32") -> SDModel:
     """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
@@ -49,7 +67,7 @@ def load_model(ctx: Context, model: str, dtype: DType = "float32") -> SDModel:
     index = read_model_index(ref)
     names = ("tokenizer", "text_encoder", "unet", "vae")
     components = {name: load_component(ref, name, index, dtype) for name in names}
-    return _handles(components, read_scheduler(ref), ref)
+    return _handles(components, _as_sd_pipelines_load(ref, index), ref)
 
 
 def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
@@ -66,10 +84,11 @@ def load_checkpoint(ctx: Context, checkpoint: str, config: str, dtype: DType = "
     if Path(path).suffix != ".safetensors" or not Path(path).is_file():
         raise ValueError(f"{checkpoint!r} is not a .safetensors file in the model folders (other formats unpickle)")
     config_ref = ctx.folders.model_ref(config)
-    pipeline_class = getattr(diffusers, read_model_index(config_ref)["_class_name"])
+    index = read_model_index(config_ref)
+    pipeline_class = getattr(diffusers, index["_class_name"])
     pipeline = pipeline_class.from_single_file(path, config=config_ref, torch_dtype=torch_dtype(dtype),
                                                local_files_only=Path(config_ref).exists())
-    return _handles(pipeline.components, read_scheduler(config_ref), path)
+    return _handles(pipeline.components, _as_sd_pipelines_load(config_ref, index), path)
 
 
 def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:

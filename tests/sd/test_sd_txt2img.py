@@ -94,3 +94,35 @@ def test_workflow_defaults_are_the_pipeline_defaults(tiny_sd, sd_components, tmp
     # Size: leave width/height at their defaults and compare with the pipeline's default-size image.
     ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=1, steps=2, prompt=PROMPT)
     assert_same_pixels(ours, _pipeline_image(sd_components, "default", 1, 2, 7.5, None))
+
+
+@pytest.fixture(scope="module")
+def outdated_model(tiny_sd, tmp_path_factory):
+    """A DDIM model folder whose scheduler config is outdated and sparse, like old hub folders."""
+    import shutil
+
+    model = shutil.copytree(tiny_sd, tmp_path_factory.mktemp("outdated") / "old_model")
+    config_path = model / "scheduler" / "scheduler_config.json"
+    config = json.loads(config_path.read_text())
+    config.update({"_class_name": "DDIMScheduler", "steps_offset": 0})
+    for left_out in ("clip_sample", "timestep_spacing"):  # DDIM's clip_sample default is True; Euler's spacing differs
+        config.pop(left_out, None)
+    config_path.write_text(json.dumps(config))
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps({**index, "scheduler": ["diffusers", "DDIMScheduler"]}))
+    return model
+
+
+@pytest.mark.parametrize("scheduler, swap_to", [("default", None), ("euler", "EulerDiscreteScheduler")])
+def test_outdated_sparse_scheduler_config_loads_as_the_pipeline_loads_it(outdated_model, tmp_path, scheduler, swap_to):
+    import diffusers
+
+    ours = run_workflow("sd_txt2img", tmp_path, model=outdated_model, seed=4, steps=3, prompt=PROMPT,
+                        guidance_scale=2.0, negative_prompt="", scheduler=scheduler)
+    pipeline = diffusers.StableDiffusionPipeline.from_pretrained(outdated_model).to(DEVICE)
+    pipeline.set_progress_bar_config(disable=True)
+    if swap_to:
+        pipeline.scheduler = getattr(diffusers, swap_to).from_config(pipeline.scheduler.config)
+    theirs = pipeline(PROMPT, negative_prompt="", num_inference_steps=3, guidance_scale=2.0,
+                      generator=torch.Generator().manual_seed(4)).images[0]
+    assert_same_pixels(ours, theirs)
