@@ -103,7 +103,7 @@ def test_txt2img_built_by_mouse_runs_shows_its_image_and_round_trips_through_the
 def test_running_denoise_shows_step_progress_and_interrupt_stops_it(editor):
     ids = build_txt2img(editor)
     editor.type_into(ids["model"], "model", "tiny_sd")
-    editor.type_into(ids["denoise"], "steps", 400)
+    editor.type_into(ids["denoise"], "steps", 900)  # long enough to catch it running
     editor.type_into(ids["denoise"], "guidance_scale", 1)
     editor.page.click("#queue-button")
     denoise = editor.node(ids["denoise"])
