@@ -119,29 +119,35 @@ export class NodeLayer {
         onclick: () => this.bus.emit("edit", () => this.graph.toggleSocket(node.id, name)) }));
   }
 
-  // World position of a socket's centre; measured once per render (offsets ignore the view transform).
+  // Socket offsets and size of a node's element, measured once per render (offsets ignore the view transform).
+  measure(nodeId) {
+    let cache = this.socketCache.get(nodeId);
+    const el = this.elements.get(nodeId);
+    if (cache || !el) return cache;
+    cache = new Map();
+    for (const dot of el.querySelectorAll(".socket")) {
+      const key = dot.classList.contains("out") ? `out:${dot.dataset.output}` : `in:${dot.dataset.input}`;
+      cache.set(key, [dot.offsetLeft + dot.offsetWidth / 2, dot.offsetTop + dot.offsetHeight / 2]);
+    }
+    cache.set("size", [el.offsetWidth, el.offsetHeight]);
+    this.socketCache.set(nodeId, cache);
+    return cache;
+  }
+
+  // World position of a socket's centre; `name` may be an output's index (ComfyUI-style links).
   socketPos(nodeId, kind, name) {
     const node = this.graph.nodes.get(nodeId);
-    const el = this.elements.get(nodeId);
-    if (!node || !el) return null;
-    let cache = this.socketCache.get(nodeId);
-    if (!cache) {
-      cache = new Map();
-      for (const dot of el.querySelectorAll(".socket")) {
-        const key = dot.classList.contains("out") ? `out:${dot.dataset.output}` : `in:${dot.dataset.input}`;
-        cache.set(key, [dot.offsetLeft + dot.offsetWidth / 2, dot.offsetTop + dot.offsetHeight / 2]);
-      }
-      cache.set("size", [el.offsetWidth, el.offsetHeight]);
-      this.socketCache.set(nodeId, cache);
-    }
+    const cache = node && this.measure(nodeId);
+    if (!cache) return null;
     let offset = cache.get(`${kind}:${name}`);
-    if (!offset && kind === "out" && typeof name === "number") offset = [...cache.entries()].filter(([k]) => k.startsWith("out:"))[name]?.[1];
+    if (!offset && kind === "out" && typeof name === "number") {
+      offset = [...cache.entries()].filter(([key]) => key.startsWith("out:"))[name]?.[1];
+    }
     return offset ? [node.pos[0] + offset[0], node.pos[1] + offset[1]] : null;
   }
 
   size(nodeId) {
-    this.socketPos(nodeId, "size", "");
-    return this.socketCache.get(nodeId)?.get("size") || [240, 100];
+    return this.measure(nodeId)?.get("size") || [270, 100];
   }
 
   // Forget measured socket offsets (after previews or errors change a node's height).

@@ -38,13 +38,13 @@ export class Runner {
 
   state(id) { return this.layer.element(id)?.dataset.state || null; }
 
-  setState(id, state, detail = "") {
+  setState(id, state) {
     const el = this.layer.element(id);
     if (!el) return;
     for (const s of STATES) el.classList.remove(`state-${s}`);
     if (state) el.classList.add(`state-${state}`);
     el.dataset.state = state || "";
-    el.querySelector(".node-state").textContent = detail || state || "";
+    el.querySelector(".node-state").textContent = state || "";
     if (state !== "running") el.querySelector(".node-progress .bar").style.width = "0";
   }
 
