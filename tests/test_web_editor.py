@@ -100,7 +100,7 @@ def test_txt2img_built_by_mouse_runs_shows_its_image_and_round_trips_through_the
     assert editor.workflow() == queued
 
 
-def test_running_denoise_shows_step_progress_and_interrupt_stops_it(editor):
+def test_running_denoise_shows_step_progress_and_interrupt_stops_it(editor, server):
     ids = build_txt2img(editor)
     editor.type_into(ids["model"], "model", "tiny_sd")
     editor.type_into(ids["denoise"], "steps", 900)  # long enough to catch it running
@@ -111,6 +111,14 @@ def test_running_denoise_shows_step_progress_and_interrupt_stops_it(editor):
                                   arg=denoise.element_handle(), timeout=60_000)
     assert "state-running" in denoise.get_attribute("class")
     assert float(denoise.locator(".node-progress .bar").evaluate("b => parseFloat(b.style.width)")) > 0
+
+    editor.page.click("#queue-button")  # a second prompt waits behind the running one; remove it from the panel
+    pending = editor.page.locator(".queue-item.pending")
+    pending.wait_for()
+    pending.locator("button.cancel").click()
+    pending.wait_for(state="detached")
+    assert server.get("/queue")[1]["queue_pending"] == []
+
     editor.page.click("#interrupt-button")
     editor.page.wait_for_function("n => n.classList.contains('state-interrupted')", arg=denoise.element_handle(),
                                   timeout=30_000)

@@ -28,6 +28,7 @@ export const api = {
   queuePrompt: (workflow) => postJson("/prompt", { prompt: workflow, client_id: clientId }),
   interrupt: () => postJson("/interrupt", {}),
   queue: () => request("/queue"),
+  deleteQueued: (promptId) => postJson("/queue", { delete: [promptId] }),
   history: (maxItems = 50) => request(`/history?max_items=${maxItems}`),
   workflows: () => request("/workflows"),
   loadWorkflow: (name) => request(`/workflows/${encodeURIComponent(name)}`),

@@ -13,8 +13,11 @@ export class QueuePanel {
   async refresh() {
     try {
       const [queue, history] = await Promise.all([api.queue(), api.history()]);
+      const cancel = (id) => h("button", { class: "cancel", text: "✕", title: "remove from the queue",
+        onclick: async () => { await api.deleteQueued(id); await this.refresh(); } });
       const entry = (item, state) => h("li", { class: `queue-item ${state}`, "data-prompt": item[1] },
-        h("span", { text: `#${item[0]} ${short(item[1])}` }), h("span", { class: "badge", text: state }));
+        h("span", { text: `#${item[0]} ${short(item[1])}` }), h("span", { class: "badge", text: state }),
+        state === "pending" ? cancel(item[1]) : null);
       const done = Object.entries(history).reverse().slice(0, 50).map(([id, item]) => {
         const images = Object.values(item.outputs || {}).flatMap((o) => o.images || []);
         const prompt = item.prompt?.[2];

@@ -52,14 +52,14 @@ export class Runner {
     this.clearErrors();
     const workflow = this.graph.toWorkflow();
     // Marked before the request: a fully cached run can finish (over /ws) before the reply arrives.
-    this.each((id) => this.setState(id, "queued"));
+    this.each((id) => { if (this.state(id) !== "running") this.setState(id, "queued"); });
     try {
       const reply = await api.queuePrompt(workflow);
       this.randomizeSeeds();
       this.bus.emit("queued", reply);
       toast(`queued #${reply.number ?? ""}`);
     } catch (error) {
-      this.each((id) => this.setState(id, null));
+      this.each((id) => { if (this.state(id) === "queued") this.setState(id, null); });
       if (error instanceof ApiError && error.body?.node_errors) this.showErrors(error.body);
       else toast(`queue failed: ${error.message}`, { kind: "error" });
     }
@@ -129,7 +129,6 @@ export class Runner {
       el.querySelector(".node-error").textContent = "";
       el.querySelectorAll(".input-error").forEach((e) => e.remove());
       el.querySelectorAll(".row.invalid").forEach((e) => e.classList.remove("invalid"));
-      this.setState(id, null);
       this.layer.remeasure(id);
     }
     this.viewport.redraw();
