@@ -99,7 +99,13 @@ def scheduler(
 
 
 def step_kwargs(instance: Any, generator: Any) -> dict[str, Any]:
-    """The extra `step` arguments a pipeline passes: eta=0 and the generator, where the scheduler takes them."""
+    """The extra `step` arguments a pipeline passes: eta=0 and the generator, where the scheduler takes them.
+
+    Schedulers that seed their own noise sampler (DPM-SDE) would otherwise draw that seed from torch's global
+    random state; they get one derived from the generator, without advancing it, so a seed reproduces the image.
+    """
+    if getattr(instance, "noise_sampler_seed", 0) is None and generator is not None:
+        instance.noise_sampler_seed = noise_sampler_seed(generator)
     accepted = set(inspect.signature(instance.step).parameters)
     kwargs: dict[str, Any] = {}
     if "eta" in accepted:
@@ -107,6 +113,15 @@ def step_kwargs(instance: Any, generator: Any) -> dict[str, Any]:
     if "generator" in accepted:
         kwargs["generator"] = generator
     return kwargs
+
+
+def noise_sampler_seed(generator: Any) -> int:
+    """A seed drawn from a copy of `generator`, leaving the generator itself where it was."""
+    import torch
+
+    copy_of = torch.Generator()
+    copy_of.set_state(generator.get_state())
+    return int(torch.randint(0, 2**63 - 1, (), generator=copy_of))
 
 
 def generator_from(latents: Latents) -> Any:

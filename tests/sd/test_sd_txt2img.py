@@ -23,11 +23,12 @@ SCHEDULERS = {
 GUIDANCE = [pytest.param(1.0, "", id="no-guidance"), pytest.param(6.0, "blurry, ugly", id="cfg-negative")]
 
 
-def _pipeline_image(components, scheduler: str, seed: int, steps: int, guidance: float, negative: str, **extra):
+def _pipeline_image(components, scheduler: str, seed: int, steps: int, guidance: float, negative: str,
+                    scheduler_config: dict | None = None, **extra):
     from diffusers import StableDiffusionPipeline
 
-    class_name, overrides = SCHEDULERS.get(scheduler, EXTRA_SCHEDULERS.get(scheduler, (None, {})))
-    pipeline = make_pipeline(StableDiffusionPipeline, components, class_name, **overrides)
+    class_name, overrides = {**SCHEDULERS, **EXTRA_SCHEDULERS, "dpmpp_sde": SDE_SCHEDULER}.get(scheduler, (None, {}))
+    pipeline = make_pipeline(StableDiffusionPipeline, components, class_name, **overrides, **(scheduler_config or {}))
     return pipeline(PROMPT, negative_prompt=negative, num_inference_steps=steps, guidance_scale=guidance,
                     generator=torch.Generator().manual_seed(seed), output_type="pil", **extra).images[0]
 
@@ -50,7 +51,10 @@ EXTRA_SCHEDULERS = {
     "deis": ("DEISMultistepScheduler", {}),
     "ddpm": ("DDPMScheduler", {}),
     "lcm": ("LCMScheduler", {}),
+    "lms": ("LMSDiscreteScheduler", {}),
+    "lms_karras": ("LMSDiscreteScheduler", {"use_karras_sigmas": True}),
 }
+SDE_SCHEDULER = ("DPMSolverSDEScheduler", {})
 
 
 @pytest.mark.parametrize("scheduler", list(EXTRA_SCHEDULERS))
@@ -58,6 +62,17 @@ def test_more_schedulers_equal_pipeline(tiny_sd, sd_components, tmp_path, schedu
     ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=11, steps=3, scheduler=scheduler,
                         guidance_scale=3.0, prompt=PROMPT, negative_prompt="dark")
     assert_same_pixels(ours, _pipeline_image(sd_components, scheduler, 11, 3, 3.0, "dark"))
+
+
+def test_dpm_sde_is_seeded_by_the_workflow_seed_and_equals_the_pipeline_given_that_seed(tiny_sd, sd_components, tmp_path):
+    from nodes.schedulers import noise_sampler_seed
+
+    generator = torch.Generator().manual_seed(11)
+    torch.randn((1, 4, 16, 16), generator=generator)  # the initial noise draw comes first
+    seeded = {"noise_sampler_seed": noise_sampler_seed(generator)}
+    ours = run_workflow("sd_txt2img", tmp_path, model=tiny_sd, seed=11, steps=3, scheduler="dpmpp_sde",
+                        guidance_scale=3.0, prompt=PROMPT, negative_prompt="dark")
+    assert_same_pixels(ours, _pipeline_image(sd_components, "dpmpp_sde", 11, 3, 3.0, "dark", scheduler_config=seeded))
 
 
 def test_non_square_size_equals_pipeline(tiny_sd, sd_components, tmp_path):
