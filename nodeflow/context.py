@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .folders import Folders
-from .models import ModelService
+from .models import ModelAccess
 
 
 class Interrupted(Exception):
@@ -25,7 +25,7 @@ class Context:
     node_id: str
     node_type: str
     device: str
-    models: ModelService
+    models: ModelAccess
     folders: Folders
     _workflow: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
     _interrupt: threading.Event = field(default_factory=threading.Event, repr=False)

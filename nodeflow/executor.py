@@ -22,7 +22,7 @@ from .events import (
     RunStarted, Subscriber,
 )
 from .folders import Folders
-from .models import ModelService
+from .models import ModelService, node_device
 from .plan import Plan, Step, plan
 from .registry import Registry
 from .workflow import Workflow
@@ -99,7 +99,7 @@ class Executor:
         self.cache = cache if cache is not None else OutputCache()
         self.device = resolve_device(device)
         self.folders = folders or Folders()
-        self.models = ModelService(self.device)
+        self.models = ModelService()
         self._interrupt = threading.Event()
         self._run_lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
@@ -254,11 +254,12 @@ class _Run:
             self.emit(NodeStarted(report.run_id, step.node_id, definition.type_id))
         started = time.perf_counter()
         self.current_inputs = None
+        self.current_inputs = kwargs = self.inputs_of(step)
+        device = node_device(kwargs, executor.device)
         ctx = Context(
-            step.node_id, definition.type_id, executor.device, executor.models, executor.folders,
+            step.node_id, definition.type_id, device, executor.models.on(device), executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress,
         )
-        self.current_inputs = kwargs = self.inputs_of(step)
         outputs = definition.call(kwargs, ctx)
         seconds = time.perf_counter() - started
         executor.cache.put(key, outputs, ctx.ui)

@@ -18,13 +18,15 @@ class ModelHandle:
     """A loaded model (or tokenizer, or any heavy object) shared by identity.
 
     `source` says where it came from (folder, hub id, file) for reports; `dtype`
-    is the torch dtype the module was loaded in, when it has one.
+    is the torch dtype the module was loaded in, when it has one; `placement`
+    pins the model to a device ("cpu", "cuda") instead of the run's device.
     """
 
     module: Any
     source: str = ""
     dtype: Any = None
     config: dict[str, Any] = field(default_factory=dict)
+    placement: str | None = None
 
     @property
     def device(self) -> str:
@@ -40,19 +42,21 @@ class ModelHandle:
 class ModelService:
     """Places modules on the device a node runs on; the seam for a future model manager."""
 
-    def __init__(self, device: str = "cpu") -> None:
-        self.device = device
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._in_use: dict[int, int] = {}
 
+    def on(self, device: str) -> ModelAccess:
+        """The view a node running on `device` gets as `ctx.models`."""
+        return ModelAccess(self, device)
+
     @contextmanager
-    def use(self, handle: ModelHandle, device: str | None = None) -> Iterator[Any]:
-        """The handle's module, on `device` (default: the run's device), for the duration of the block."""
-        target = device or self.device
+    def use(self, handle: ModelHandle, device: str) -> Iterator[Any]:
+        """The handle's module, moved to `device`, for the duration of the block."""
         module = handle.module
         with self._lock:
-            if hasattr(module, "to") and _device_type(handle.device) != _device_type(target):
-                module.to(target)
+            if hasattr(module, "to") and _device_type(handle.device) != _device_type(device):
+                module.to(device)
             self._in_use[id(handle)] = self._in_use.get(id(handle), 0) + 1
         try:
             yield module
@@ -64,6 +68,23 @@ class ModelService:
 
     def in_use(self, handle: ModelHandle) -> bool:
         return id(handle) in self._in_use
+
+
+@dataclass(frozen=True)
+class ModelAccess:
+    """`ctx.models`: `with ctx.models.use(handle) as module:` gives the module on the node's device."""
+
+    service: ModelService
+    device: str
+
+    def use(self, handle: ModelHandle) -> Any:
+        return self.service.use(handle, self.device)
+
+
+def node_device(inputs: dict[str, Any], run_device: str) -> str:
+    """Where a node runs: the device its models are pinned to when they all agree, else the run's device."""
+    pinned = {v.placement for v in inputs.values() if isinstance(v, ModelHandle) and v.placement}
+    return pinned.pop() if len(pinned) == 1 else run_device
 
 
 def _device_type(device: str) -> str:

@@ -8,13 +8,25 @@ inside the functions, so importing this module stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from nodeflow import ModelHandle
 from nodeflow.fingerprint import path_fingerprint
 
 from .types import Scheduler
 
+T = TypeVar("T")
 DType = Literal["float32", "float16", "bfloat16"]
+# Where a loader's models run: "auto" follows the run's device; "cpu" keeps them off the GPU (saving VRAM).
+Placement = Literal["auto", "cpu", "cuda"]
+
+
+def pin(outputs: T, device: Placement) -> T:
+    """Pin the model handle(s) a loader returns to `device` ("auto": the run's device)."""
+    for value in (outputs,) if isinstance(outputs, ModelHandle) else outputs:
+        if isinstance(value, ModelHandle):
+            value.placement = None if device == "auto" else device
+    return outputs
 
 
 def model_fingerprint(literals: dict[str, Any], folders) -> str:

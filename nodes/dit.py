@@ -13,7 +13,7 @@ from typing import NamedTuple
 from nodeflow import Context, node
 
 from ._pipeline_folders import (
-    DType, load_component, model_fingerprint, module_config, read_model_index, read_scheduler,
+    DType, Placement, load_component, model_fingerprint, module_config, pin, read_model_index, read_scheduler,
 )
 from .latents import Seed
 from .sampling import Guidance, Steps
@@ -37,8 +37,10 @@ def labels_from_id2label(id2label: dict | None) -> dict[str, int]:
     return dict(sorted(labels.items()))
 
 
-@node("dit.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
-def load_model(ctx: Context, model: str, dtype: DType = "float32") -> DiTModel:
+@node("dit.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+def load_model(
+    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+) -> DiTModel:
     """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
     model_index.json), VAE, and the folder's own scheduler."""
     ref = ctx.folders.model_ref(model)
@@ -46,11 +48,11 @@ def load_model(ctx: Context, model: str, dtype: DType = "float32") -> DiTModel:
     transformer = load_component(ref, "transformer", index, dtype)
     vae = load_component(ref, "vae", index, dtype)
     labels = labels_from_id2label(index.get("id2label"))
-    return DiTModel(
+    return pin(DiTModel(
         DiTTransformer(transformer, source=ref, dtype=transformer.dtype, config={"labels": labels}),
         VAE(vae, source=ref, dtype=vae.dtype, config=module_config(vae)),
         read_scheduler(ref),
-    )
+    ), device)
 
 
 def resolve_class_ids(labels: LabelInput, words: dict[str, int], num_classes: int) -> list[int]:

@@ -13,7 +13,9 @@ from pydantic import Field
 
 from nodeflow import Context, node
 
-from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from ._pipeline_folders import (
+    DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
+)
 from .latents import Seed
 from .sampling import Guidance, Steps
 from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
@@ -27,8 +29,10 @@ class DecoderModel(NamedTuple):
     scheduler: Scheduler
 
 
-@node("kandinsky.load_decoder", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
-def load_decoder(ctx: Context, model: str, dtype: DType = "float32") -> DecoderModel:
+@node("kandinsky.load_decoder", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+def load_decoder(
+    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+) -> DecoderModel:
     """Load a Kandinsky 2.2 decoder folder or hub id: image-conditioned UNet, MoVQ and its own scheduler."""
     ref = ctx.folders.model_ref(model)
     index = read_model_index(ref)
@@ -36,11 +40,11 @@ def load_decoder(ctx: Context, model: str, dtype: DType = "float32") -> DecoderM
     movq = load_component(ref, "movq", index, dtype)
     # The MoVQ's downsampling decides the latent size; the denoise node needs it without the MoVQ itself.
     scale = 2 ** (len(movq.config.block_out_channels) - 1)
-    return DecoderModel(
+    return pin(DecoderModel(
         ImageConditionedUNet(unet, source=ref, dtype=unet.dtype, config={"movq_scale_factor": scale}),
         VQModel(movq, source=ref, dtype=movq.dtype),
         read_scheduler(ref),
-    )
+    ), device)
 
 
 def latent_size(pixels: int, scale: int) -> int:

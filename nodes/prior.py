@@ -15,7 +15,9 @@ from pydantic import Field
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 
-from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from ._pipeline_folders import (
+    DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
+)
 from .latents import Seed
 from .sampling import Guidance, Steps
 from .types import ImageEmbeds, PriorTransformer, Scheduler, TextEncoder, Tokenizer, Tokens
@@ -34,8 +36,10 @@ class PriorOutput(NamedTuple):
     negative_image_embeds: ImageEmbeds
 
 
-@node("prior.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
-def load_model(ctx: Context, model: str, dtype: DType = "float32") -> PriorModel:
+@node("prior.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+def load_model(
+    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+) -> PriorModel:
     """Load an unCLIP prior folder or hub id (e.g. kandinsky-2-2-prior): prior, CLIP tokenizer and text
     encoder with projection, its own scheduler, and the CLIP image embedding of a blank image (the
     negative embedding when there is no negative prompt)."""
@@ -50,13 +54,13 @@ def load_model(ctx: Context, model: str, dtype: DType = "float32") -> PriorModel
     with torch.no_grad():
         blank = torch.zeros(1, 3, size, size, device=ctx.device, dtype=image_encoder.dtype)
         blank_embeds = image_encoder(blank)["image_embeds"]
-    return PriorModel(
+    return pin(PriorModel(
         PriorTransformer(prior, source=ref, dtype=prior.dtype),
         Tokenizer(load_component(ref, "tokenizer", index), source=ref),
         TextEncoder(text_encoder, source=ref, dtype=text_encoder.dtype),
         read_scheduler(ref),
         ImageEmbeds(blank_embeds),
-    )
+    ), device)
 
 
 def _is_empty_prompt(tokens: Tokens) -> bool:

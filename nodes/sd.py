@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodes._pipeline_folders import (
-    DType, load_component, model_fingerprint, read_model_index, read_scheduler, torch_dtype,
+    DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler, torch_dtype,
 )
 from nodes.types import VAE, Scheduler, TextEncoder, Tokenizer, UNet
 
@@ -60,22 +60,24 @@ def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
     return Scheduler(class_name, {**config, **fixed, "_use_default_values": defaults, "_class_name": class_name})
 
 
-@node("sd.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
-def load_model(ctx: Context, model: str, dtype: DType = "float32") -> SDModel:
+@node("sd.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+def load_model(ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
     """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
     ref = ctx.folders.model_ref(model)
     index = read_model_index(ref)
     names = ("tokenizer", "text_encoder", "unet", "vae")
     components = {name: load_component(ref, name, index, dtype) for name in names}
-    return _handles(components, _as_sd_pipelines_load(ref, index), ref)
+    return pin(_handles(components, _as_sd_pipelines_load(ref, index), ref), device)
 
 
 def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
     return "|".join(path_fingerprint(folders.model_ref(literals[name])) for name in ("checkpoint", "config"))
 
 
-@node("sd.load_checkpoint", category="loaders", version="1.0.0", fingerprint=_checkpoint_fingerprint)
-def load_checkpoint(ctx: Context, checkpoint: str, config: str, dtype: DType = "float32") -> SDModel:
+@node("sd.load_checkpoint", category="loaders", version="1.1.0", fingerprint=_checkpoint_fingerprint)
+def load_checkpoint(
+    ctx: Context, checkpoint: str, config: str, dtype: DType = "float32", device: Placement = "auto"
+) -> SDModel:
     """A single-file original-layout checkpoint (.safetensors only) with the diffusers folder (or hub id) whose
     configs, tokenizer and scheduler describe it, split into its parts."""
     import diffusers
@@ -88,7 +90,7 @@ def load_checkpoint(ctx: Context, checkpoint: str, config: str, dtype: DType = "
     pipeline_class = getattr(diffusers, index["_class_name"])
     pipeline = pipeline_class.from_single_file(path, config=config_ref, torch_dtype=torch_dtype(dtype),
                                                local_files_only=Path(config_ref).exists())
-    return _handles(pipeline.components, _as_sd_pipelines_load(config_ref, index), path)
+    return pin(_handles(pipeline.components, _as_sd_pipelines_load(config_ref, index), path), device)
 
 
 def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:
@@ -113,27 +115,32 @@ def _component_class(ref: str, subfolder: str, role: str) -> list[str]:
     return ["diffusers", {"unet": "UNet2DConditionModel", "vae": "AutoencoderKL"}[role]]
 
 
-@node("sd.load_unet", category="loaders", version="1.0.0", output="unet", fingerprint=_component_fingerprint)
-def load_unet(ctx: Context, model: str, subfolder: str = "unet", dtype: DType = "float32") -> UNet:
+@node("sd.load_unet", category="loaders", version="1.1.0", output="unet", fingerprint=_component_fingerprint)
+def load_unet(
+    ctx: Context, model: str, subfolder: str = "unet", dtype: DType = "float32", device: Placement = "auto"
+) -> UNet:
     """A UNet2DConditionModel from one subfolder of a diffusers folder or hub repo."""
     module, ref = _load_one(ctx, model, subfolder, dtype, "unet")
-    return UNet(module, ref, module.dtype, _config(module))
+    return pin(UNet(module, ref, module.dtype, _config(module)), device)
 
 
-@node("sd.load_vae", category="loaders", version="1.0.0", output="vae", fingerprint=_component_fingerprint)
-def load_vae(ctx: Context, model: str, subfolder: str = "vae", dtype: DType = "float32") -> VAE:
+@node("sd.load_vae", category="loaders", version="1.1.0", output="vae", fingerprint=_component_fingerprint)
+def load_vae(
+    ctx: Context, model: str, subfolder: str = "vae", dtype: DType = "float32", device: Placement = "auto"
+) -> VAE:
     """An AutoencoderKL from one subfolder of a diffusers folder or hub repo."""
     module, ref = _load_one(ctx, model, subfolder, dtype, "vae")
-    return VAE(module, ref, module.dtype, _config(module))
+    return pin(VAE(module, ref, module.dtype, _config(module)), device)
 
 
-@node("sd.load_text_encoder", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
+@node("sd.load_text_encoder", category="loaders", version="1.1.0", fingerprint=_component_fingerprint)
 def load_text_encoder(
-    ctx: Context, model: str, subfolder: str = "text_encoder", dtype: DType = "float32"
+    ctx: Context, model: str, subfolder: str = "text_encoder", dtype: DType = "float32",
+    device: Placement = "auto",
 ) -> TextEncoder:
     """A CLIPTextModel or CLIPTextModelWithProjection from one subfolder (the class its config names)."""
     module, ref = _load_one(ctx, model, subfolder, dtype, "text_encoder")
-    return TextEncoder(module, ref, module.dtype, _config(module))
+    return pin(TextEncoder(module, ref, module.dtype, _config(module)), device)
 
 
 @node("sd.load_tokenizer", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)

@@ -12,7 +12,9 @@ from pydantic import Field
 
 from nodeflow import Context, node
 
-from ._pipeline_folders import DType, load_component, model_fingerprint, read_model_index, read_scheduler
+from ._pipeline_folders import (
+    DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
+)
 from .latents import Seed
 from .sampling import Guidance, Steps
 from .types import (
@@ -33,8 +35,10 @@ class VQDiffusionModel(NamedTuple):
     null_text: LearnedClassifierFreeEmbeddings
 
 
-@node("vq.load_model", category="loaders", version="1.0.0", fingerprint=model_fingerprint)
-def load_model(ctx: Context, model: str, dtype: DType = "float32") -> VQDiffusionModel:
+@node("vq.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+def load_model(
+    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+) -> VQDiffusionModel:
     """Load a VQ-Diffusion folder or hub id (e.g. microsoft/vq-diffusion-ithq): discrete transformer, VQ-VAE,
     CLIP tokenizer and text encoder, its own scheduler, and the learned null-text embeddings."""
     from diffusers.pipelines.deprecated.vq_diffusion import LearnedClassifierFreeSamplingEmbeddings
@@ -47,14 +51,14 @@ def load_model(ctx: Context, model: str, dtype: DType = "float32") -> VQDiffusio
     vqvae = load_component(ref, "vqvae", index, dtype)
     text_encoder = load_component(ref, "text_encoder", index, dtype)
     null_text = load_component(ref, EMBEDDINGS, index, dtype, classes)
-    return VQDiffusionModel(
+    return pin(VQDiffusionModel(
         VQDiffusionTransformer(transformer, source=ref, dtype=transformer.dtype),
         VQModel(vqvae, source=ref, dtype=vqvae.dtype),
         Tokenizer(load_component(ref, "tokenizer", index), source=ref),
         TextEncoder(text_encoder, source=ref, dtype=text_encoder.dtype),
         read_scheduler(ref),
         LearnedClassifierFreeEmbeddings(null_text, source=ref, dtype=null_text.dtype),
-    )
+    ), device)
 
 
 def _unit(embeds):

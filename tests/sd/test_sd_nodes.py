@@ -25,13 +25,22 @@ from .conftest import WORKFLOWS
 def ctx(tmp_path) -> Context:
     folders = Folders(output=tmp_path / "out", input=tmp_path / "in", temp=tmp_path / "temp", models=[tmp_path],
                       trust_paths=True)
-    return Context("node", "test.node", "cpu", ModelService("cpu"), folders, lambda: {"nodeflow": 1})
+    return Context("node", "test.node", "cpu", ModelService().on("cpu"), folders, lambda: {"nodeflow": 1})
 
 
 @pytest.fixture(scope="module")
 def model(tiny_sd):
     folders = Folders(models=[tiny_sd.parent], trust_paths=True)
-    return sd_nodes.load_model(Context("m", "sd.load_model", "cpu", ModelService("cpu"), folders), str(tiny_sd))
+    return sd_nodes.load_model(Context("m", "sd.load_model", "cpu", ModelService().on("cpu"), folders), str(tiny_sd))
+
+
+def test_loader_device_pins_every_model_it_loads(tiny_sd, ctx):
+    from nodeflow import ModelHandle
+
+    pinned = sd_nodes.load_model(ctx, str(tiny_sd), device="cpu")
+    handles = [value for value in pinned if isinstance(value, ModelHandle)]
+    assert len(handles) == 4 and {h.placement for h in handles} == {"cpu"}
+    assert {h.placement for h in sd_nodes.load_model(ctx, str(tiny_sd)) if isinstance(h, ModelHandle)} == {None}
 
 
 def test_long_prompt_is_cut_at_the_model_max_length_with_a_warning(model, caplog):

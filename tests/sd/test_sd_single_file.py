@@ -43,6 +43,6 @@ def test_single_file_checkpoint_renders_the_pipeline_image(tiny_sd, sd_component
 def test_checkpoint_that_is_not_safetensors_is_refused(tiny_sd, tmp_path):
     (tmp_path / "model.ckpt").write_bytes(b"not read")
     folders = Folders(models=[tmp_path, tiny_sd.parent])
-    ctx = Context("load", "sd.load_checkpoint", "cpu", ModelService("cpu"), folders)
+    ctx = Context("load", "sd.load_checkpoint", "cpu", ModelService().on("cpu"), folders)
     with pytest.raises(ValueError, match="not a .safetensors file"):
         sd_nodes.load_checkpoint(ctx, "model.ckpt", tiny_sd.name)
