@@ -69,7 +69,7 @@ class Graph:
             pos: list[float] | None = None, **inputs: Any) -> NodeRef:
         definition = self.registry.get(type_id)
         if definition is None:
-            close = difflib.get_close_matches(type_id, [d.type_id for d in self.registry], n=3)
+            close = self.registry.close_matches(type_id)
             raise KeyError(f"unknown node type {type_id!r}" + (f"; did you mean {close}?" if close else ""))
         node_id = id or self._next_id()
         if node_id in self.workflow.nodes:

@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a workflow and write its images")
     run.add_argument("workflow")
-    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a workflow param (JSON or string)")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a workflow param (JSON or string)")
     run.add_argument("--output", default="output", help="folder for output images (default ./output)")
     run.add_argument("--input-dir", default="input", help="folder input images are read from")
     run.add_argument("--models-dir", action="append", default=["models"], help="folder(s) to look for models in")

@@ -163,7 +163,9 @@ class Executor:
 
 
 class _Run:
-    def __init__(self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None) -> None:
+    def __init__(
+        self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None
+    ) -> None:
         self.executor = executor
         self.plan = steps
         self.workflow = workflow

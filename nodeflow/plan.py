@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from .node import InputSpec, NodeDef
 from .problems import Problem, ProblemList
 from .registry import Registry
-from .typing_rules import link_problem
 from .workflow import Link, NodeSpec, Workflow, as_link
 
 
@@ -51,11 +50,14 @@ def _literal_problem(node_id: str, spec: InputSpec, value: Any) -> tuple[Any, Pr
         return value, Problem("invalid_value", f"{detail} (got {shown}, type {spec.type_name})", node_id, spec.name)
 
 
-def _link_problem(workflow: Workflow, registry: Registry, node_id: str, spec: InputSpec, link: Link) -> tuple[str | None, Problem | None]:
+def _link_problem(
+    workflow: Workflow, registry: Registry, node_id: str, spec: InputSpec, link: Link
+) -> tuple[str | None, Problem | None]:
     source = workflow.nodes.get(link.node)
     if source is None:
         hint = _suggest(link.node, workflow.nodes)
-        return None, Problem("missing_node", f"links to node {link.node!r}, which does not exist{hint}", node_id, spec.name)
+        message = f"links to node {link.node!r}, which does not exist{hint}"
+        return None, Problem("missing_node", message, node_id, spec.name)
     source_def = registry.get(source.type)
     if source_def is None:
         return None, None
@@ -67,13 +69,15 @@ def _link_problem(workflow: Workflow, registry: Registry, node_id: str, spec: In
             f"links to output {link.output!r} of node {link.node!r} ({source.type}), which has outputs: {names}",
             node_id, spec.name,
         )
-    mismatch = link_problem(source_def.outputs[output].annotation, spec.annotation)
+    mismatch = registry.link_problem(source_def.outputs[output].annotation, spec.annotation)
     if mismatch:
         return None, Problem("type_mismatch", f"link from {link.node!r}.{output}: {mismatch}", node_id, spec.name)
     return output, None
 
 
-def _check_node(workflow: Workflow, registry: Registry, node_id: str, node: NodeSpec, problems: list[Problem]) -> Step | None:
+def _check_node(
+    workflow: Workflow, registry: Registry, node_id: str, node: NodeSpec, problems: list[Problem]
+) -> Step | None:
     definition = registry.get(node.type)
     if definition is None:
         hint = _suggest(node.type, (d.type_id for d in registry))
@@ -136,11 +140,13 @@ def _param_problems(workflow: Workflow, registry: Registry) -> list[Problem]:
     for name, param in workflow.params.items():
         node = workflow.nodes.get(param.node)
         if node is None:
-            problems.append(Problem("bad_param", f"param {name!r} points to missing node {param.node!r}", param.node, param.input))
+            message = f"param {name!r} points to missing node {param.node!r}"
+            problems.append(Problem("bad_param", message, param.node, param.input))
             continue
         definition = registry.get(node.type)
         if definition is not None and param.input not in definition.inputs:
-            problems.append(Problem("bad_param", f"param {name!r} points to input {param.input!r}, which {node.type} does not have", param.node, param.input))
+            message = f"param {name!r} points to input {param.input!r}, which {node.type} does not have"
+            problems.append(Problem("bad_param", message, param.node, param.input))
     return problems
 
 
@@ -162,10 +168,13 @@ def plan(workflow: Workflow, registry: Registry, targets: Iterable[str] | None =
         wanted = [n for n, node in workflow.nodes.items() if (d := registry.get(node.type)) and d.output_node]
         all_known = all(node.type in registry for node in workflow.nodes.values())
         if not wanted and all_known:
-            problems.append(Problem("no_output", "the workflow has no output node (save, preview, …), so nothing would run"))
+            problems.append(
+                Problem("no_output", "the workflow has no output node (save, preview, …), so nothing would run")
+            )
     else:
         wanted = list(targets)
-        problems += [Problem("missing_node", "requested output node does not exist", t) for t in wanted if t not in workflow.nodes]
+        missing = [t for t in wanted if t not in workflow.nodes]
+        problems += [Problem("missing_node", "requested output node does not exist", t) for t in missing]
     if problems:
         raise ProblemList(problems)
     needed = set(wanted)

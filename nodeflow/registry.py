@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, Iterable
 
 from .node import NodeDef, definition_of
-from .typing_rules import socket_classes
+from .typing_rules import link_problem, socket_classes
 
 ENTRY_POINT_GROUP = "nodeflow.nodes"
 
@@ -29,6 +29,7 @@ class DuplicateNodeType(ValueError):
 class Registry:
     def __init__(self, functions: Iterable[Any] = ()) -> None:
         self._defs: dict[str, NodeDef] = {}
+        self._link_verdicts: dict[tuple[int, int], tuple[Any, Any, str | None]] = {}
         self.add(*functions)
 
     def add(self, *functions: Any) -> None:
@@ -39,7 +40,8 @@ class Registry:
             known = self._defs.get(definition.type_id)
             if known is not None and known.func is not func:
                 raise DuplicateNodeType(
-                    f"node type {definition.type_id!r} is defined twice: in {known.qualname} and in {definition.qualname}"
+                    f"node type {definition.type_id!r} is defined twice: "
+                    f"in {known.qualname} and in {definition.qualname}"
                 )
             self._defs[definition.type_id] = definition
 
@@ -60,6 +62,16 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._defs)
+
+    def link_problem(self, out_type: Any, in_type: Any) -> str | None:
+        """`typing_rules.link_problem`, memoised: annotations live as long as their node definitions."""
+        key = (id(out_type), id(in_type))
+        known = self._link_verdicts.get(key)
+        if known is not None and known[0] is out_type and known[1] is in_type:
+            return known[2]
+        verdict = link_problem(out_type, in_type)
+        self._link_verdicts[key] = (out_type, in_type, verdict)
+        return verdict
 
     def close_matches(self, type_id: str) -> list[str]:
         return difflib.get_close_matches(type_id, list(self._defs), n=3, cutoff=0.5)

@@ -75,21 +75,7 @@ def _fits(out_member: Any, in_members: tuple[Any, ...]) -> bool:
     return False
 
 
-_link_verdicts: dict[tuple[int, int], tuple[Any, Any, str | None]] = {}
-
-
 def link_problem(out_type: Any, in_type: Any) -> str | None:
-    """Memoised `check_link`: node annotations live as long as their definitions, so ids are stable keys."""
-    key = (id(out_type), id(in_type))
-    known = _link_verdicts.get(key)
-    if known is not None and known[0] is out_type and known[1] is in_type:
-        return known[2]
-    verdict = check_link(out_type, in_type)
-    _link_verdicts[key] = (out_type, in_type, verdict)
-    return verdict
-
-
-def check_link(out_type: Any, in_type: Any) -> str | None:
     """Why an output of `out_type` cannot feed an input of `in_type`, or None if it can.
 
     Compatible means the same class or a subclass (ints may feed floats); an

@@ -86,7 +86,8 @@ class Workflow:
         if not isinstance(data, dict):
             raise ProblemList([Problem("format", "a workflow must be a JSON object")])
         if data.get("nodeflow") != FORMAT_VERSION:
-            problems.append(Problem("format", f"'nodeflow' must be {FORMAT_VERSION} (format version), got {data.get('nodeflow')!r}"))
+            got = data.get("nodeflow")
+            problems.append(Problem("format", f"'nodeflow' must be {FORMAT_VERSION} (format version), got {got!r}"))
         nodes: dict[str, NodeSpec] = {}
         raw_nodes = data.get("nodes")
         if not isinstance(raw_nodes, dict):
@@ -103,7 +104,7 @@ class Workflow:
             nodes[node_id] = NodeSpec(raw["type"], dict(inputs), raw.get("title"), raw.get("pos"))
         params: dict[str, Param] = {}
         for name, raw in (data.get("params") or {}).items():
-            if not isinstance(raw, dict) or not isinstance(raw.get("node"), str) or not isinstance(raw.get("input"), str):
+            if not (isinstance(raw, dict) and isinstance(raw.get("node"), str) and isinstance(raw.get("input"), str)):
                 problems.append(Problem("format", f"param {name!r} must be an object with string 'node' and 'input'"))
                 continue
             params[name] = Param(raw["node"], raw["input"], raw.get("description", ""))
@@ -147,7 +148,8 @@ class Workflow:
                 known = ", ".join(sorted(self.params)) or "none"
                 problems.append(Problem("unknown_param", f"unknown param {name!r} (known: {known})", input=name))
             elif param.node not in self.nodes:
-                problems.append(Problem("bad_param", f"param {name!r} points to missing node {param.node!r}", param.node, param.input))
+                message = f"param {name!r} points to missing node {param.node!r}"
+                problems.append(Problem("bad_param", message, param.node, param.input))
             else:
                 node = nodes[param.node]
                 nodes[param.node] = NodeSpec(node.type, {**node.inputs, param.input: value}, node.title, node.pos)
@@ -189,7 +191,8 @@ def from_comfy(prompt: dict[str, Any]) -> Workflow:
     for node_id, raw in prompt.items():
         inputs = {}
         for name, value in (raw.get("inputs") or {}).items():
-            is_link = isinstance(value, list) and len(value) == 2 and isinstance(value[0], (str, int)) and isinstance(value[1], int)
+            is_link = (isinstance(value, list) and len(value) == 2
+                       and isinstance(value[0], (str, int)) and isinstance(value[1], int))
             inputs[name] = Link(str(value[0]), value[1]) if is_link else value
         title = (raw.get("_meta") or {}).get("title")
         nodes[str(node_id)] = NodeSpec(raw["class_type"], inputs, title)
