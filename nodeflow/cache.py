@@ -38,7 +38,8 @@ class OutputCache:
             return entry
 
     def put(self, key: str, outputs: dict[str, Any], ui: dict[str, list[Any]] | None = None) -> CacheEntry:
-        entry = CacheEntry(outputs, ui or {}, estimate_bytes(outputs))
+        seen: set[int] = set()
+        entry = CacheEntry(outputs, ui or {}, sum(estimate_bytes(v, seen) for v in outputs.values()))
         with self._lock:
             self._drop(key)
             if entry.nbytes <= self.max_bytes:

@@ -24,12 +24,10 @@ class Link:
 
 def as_link(value: Any) -> Link | None:
     """A link when `value` is an object with exactly the keys `node` and `output`."""
-    if isinstance(value, Link):
-        return value
-    if isinstance(value, dict) and len(value) == 2 and "node" in value and "output" in value:
+    if type(value) is dict and len(value) == 2 and "node" in value and "output" in value:
         if isinstance(value["node"], str) and isinstance(value["output"], (str, int)):
             return Link(value["node"], value["output"])
-    return None
+    return value if isinstance(value, Link) else None
 
 
 @dataclass
