@@ -76,6 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for node_id, ui in report.ui.items():
         for image in ui.get("images", []):
             print(Path(folders.root(image.get("type", "output"))) / image.get("subfolder", "") / image["filename"])
+        for warning in ui.get("warnings", []):
+            print(f"warning: node {node_id!r}: {warning}", file=sys.stderr)
     for failure in report.failures:
         print(f"error: node {failure.node_id!r} ({failure.node_type}) failed: {failure.message}", file=sys.stderr)
         if args.verbose:

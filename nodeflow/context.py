@@ -50,6 +50,10 @@ class Context:
         if self._interrupt.is_set():
             raise Interrupted(f"interrupted in node {self.node_id} ({self.node_type})")
 
+    def warn(self, message: str) -> None:
+        """Tell the user something went differently than asked (shown by the CLI, sent with the node's results)."""
+        self.show(warnings=[message])
+
     def show(self, **ui: list[Any]) -> None:
         """Publish UI results of this node, e.g. `images=[{"filename", "subfolder", "type"}]`."""
         for key, values in ui.items():

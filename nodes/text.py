@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -10,12 +9,9 @@ from pydantic import Field
 from nodeflow import Context, node
 from nodes.types import Conditioning, TextEncoder, Tokenizer, Tokens
 
-log = logging.getLogger(__name__)
-
-
 @node("text.clip_tokenize", category="conditioning", version="1.0.0", display_name="CLIP Tokenize")
 def clip_tokenize(
-    tokenizer: Tokenizer, prompt: str = "", too_long: Literal["truncate", "error"] = "truncate"
+    ctx: Context, tokenizer: Tokenizer, prompt: str = "", too_long: Literal["truncate", "error"] = "truncate"
 ) -> Tokens:
     """Token ids padded to the tokenizer's model max length (77 for SD). A longer prompt is cut there, as the
     diffusers pipelines do, with a warning naming the dropped words; or refused with too_long="error"."""
@@ -27,7 +23,7 @@ def clip_tokenize(
         dropped = module.batch_decode(full_ids[:, max_length - 1 : -1])[0]
         if too_long == "error":
             raise ValueError(f"prompt is longer than {max_length} tokens; these words would be dropped: {dropped!r}")
-        log.warning("prompt cut at %d tokens (CLIP's limit); dropped: %r", max_length, dropped)
+        ctx.warn(f"prompt cut at {max_length} tokens (CLIP's limit); dropped: {dropped!r}")
     return Tokens(encoded.input_ids, encoded.attention_mask, [prompt])
 
 

@@ -84,3 +84,10 @@ def test_light_commands_do_not_import_diffusers(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_run_prints_node_warnings(tmp_path, capsys):
+    path = write(tmp_path / "wf.json", {"t": {"type": "text.shout", "inputs": {"text": "a very long text"}},
+                                        "s": {"type": "io.show", "inputs": {"value": link("t", "text")}}})
+    assert main(["--nodes-dir", PACK, "run", path, "--device", "cpu"]) == EXIT_OK
+    assert "warning: node 't': cut 6 characters" in capsys.readouterr().err

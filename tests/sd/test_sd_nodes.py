@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 import pytest
 import torch
@@ -43,22 +42,22 @@ def test_loader_device_pins_every_model_it_loads(tiny_sd, ctx):
     assert {h.placement for h in sd_nodes.load_model(ctx, str(tiny_sd)) if isinstance(h, ModelHandle)} == {None}
 
 
-def test_long_prompt_is_cut_at_the_model_max_length_with_a_warning(model, caplog):
-    with caplog.at_level(logging.WARNING):
-        tokens = text_nodes.clip_tokenize(model.tokenizer, "cat " * 100)
+def test_long_prompt_is_cut_at_the_model_max_length_with_a_warning(model, ctx):
+    tokens = text_nodes.clip_tokenize(ctx, model.tokenizer, "cat " * 100)
     assert tokens.input_ids.shape == (1, model.tokenizer.module.model_max_length)
-    assert "dropped" in caplog.text
+    [warning] = ctx.ui["warnings"]
+    assert "cut at" in warning and "dropped" in warning
 
 
-def test_long_prompt_is_refused_on_request_naming_the_dropped_words(model):
+def test_long_prompt_is_refused_on_request_naming_the_dropped_words(model, ctx):
     with pytest.raises(ValueError, match="would be dropped: .*dog"):
-        text_nodes.clip_tokenize(model.tokenizer, "cat " * 80 + "dog", too_long="error")
+        text_nodes.clip_tokenize(ctx, model.tokenizer, "cat " * 80 + "dog", too_long="error")
 
 
 def test_clip_skip_takes_an_earlier_layer_through_the_final_layer_norm(model, ctx):
     # StableDiffusionPipeline.encode_prompt(clip_skip=n) computes exactly this, but under transformers 5 it
     # fails (it reaches for `text_encoder.text_model`, which the flattened CLIPTextModel no longer has).
-    tokens = text_nodes.clip_tokenize(model.tokenizer, "a cat")
+    tokens = text_nodes.clip_tokenize(ctx, model.tokenizer, "a cat")
     encoder = model.text_encoder.module
     with torch.no_grad():
         hidden = encoder(tokens.input_ids, output_hidden_states=True).hidden_states
@@ -77,7 +76,7 @@ def test_projection_text_encoder_gives_the_projected_embedding_as_pooled(model, 
     CLIPTextModelWithProjection(tiny_clip_text_config()).save_pretrained(tmp_path / "sdxl" / "text_encoder_2")
     encoder = sd_nodes.load_text_encoder(ctx, str(tmp_path / "sdxl"), subfolder="text_encoder_2")
     assert isinstance(encoder.module, CLIPTextModelWithProjection)
-    tokens = text_nodes.clip_tokenize(model.tokenizer, "a cat")
+    tokens = text_nodes.clip_tokenize(ctx, model.tokenizer, "a cat")
     conditioning = text_nodes.clip_encode(ctx, encoder, tokens)
     with torch.no_grad():
         expected = encoder.module(tokens.input_ids).text_embeds

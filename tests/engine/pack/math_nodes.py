@@ -112,3 +112,11 @@ def show(ctx: Context, value: float | str) -> None:
 @node("io.keep_blob", category="io", output_node=True)
 def keep_blob(blob: Blob) -> None:
     CALLS.append("io.keep_blob")
+
+
+@node("text.shout", category="text", output="text")
+def shout(ctx: Context, text: str, limit: int = 10) -> str:
+    """Upper-case text, cut at `limit` characters with a warning."""
+    if len(text) > limit:
+        ctx.warn(f"cut {len(text) - limit} characters")
+    return text[:limit].upper()
