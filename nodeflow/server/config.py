@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..folders import Folders
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def shipped(folder: str) -> Path:
+    """`web/` or `workflows/` of the checkout this runs from, else as a wheel installed them (share/nodeflow)."""
+    checkout = Path(__file__).resolve().parents[2] / folder
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "nodeflow" / folder
 
 
 @dataclass
@@ -26,8 +32,8 @@ class ServerConfig:
     max_upload_mb: float = 32.0
     max_body_mb: float = 8.0
     cors_origins: list[str] = field(default_factory=list)
-    web_dir: Path = REPO_ROOT / "web"
-    shipped_workflows_dir: Path = REPO_ROOT / "workflows"
+    web_dir: Path = field(default_factory=lambda: shipped("web"))
+    shipped_workflows_dir: Path = field(default_factory=lambda: shipped("workflows"))
     nodes_dirs: list[Path] = field(default_factory=list)
 
     @property
