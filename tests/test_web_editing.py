@@ -298,3 +298,15 @@ def test_a_shipped_workflow_loads_from_the_server_list_with_every_node_known(edi
     editor.page.wait_for_function(f"window.nodeflow.graph.nodes.size === {len(original['nodes'])}")
     assert editor.workflow() == original
     assert editor.page.locator(".node-unknown").count() == 0
+
+
+def test_a_node_warning_from_the_run_shows_on_the_node(editor):
+    count = editor.add("servertest.count", 40, 60)
+    save = editor.add("servertest.save_png", 420, 60)
+    editor.wire(count, "tally", save, "tally")
+    editor.type_into(count, "warn", "prompt cut at 77 tokens")
+    editor.page.click("#queue-button")
+    warning = editor.node(count).locator(".node-warning")
+    warning.wait_for(timeout=15_000)
+    assert warning.text_content() == "prompt cut at 77 tokens"
+    assert editor.node(save).locator(".node-warning").text_content() == ""

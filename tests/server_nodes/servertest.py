@@ -25,9 +25,11 @@ class Tally:
 
 @node("servertest.count", category="test")
 def count(ctx: Context, seed: int = 0, steps: Annotated[int, Field(ge=1, le=10_000)] = 3,
-          delay: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0, preview: bool = False) -> Tally:
+          delay: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0, preview: bool = False, warn: str = "") -> Tally:
     """Counts `steps` steps, reporting progress (with a grey preview image when `preview`) and honouring
-    interrupts; `delay` seconds per step."""
+    interrupts; `delay` seconds per step; `warn` is passed on as a node warning."""
+    if warn:
+        ctx.warn(warn)
     from PIL import Image
 
     for step in range(1, steps + 1):

@@ -35,7 +35,7 @@ export class NodeLayer {
     const el = this.build(node);
     if (old) {
       el.className = old.className;
-      for (const keep of [".node-progress", ".node-error", ".node-images"]) {
+      for (const keep of [".node-progress", ".node-error", ".node-warning", ".node-images"]) {
         el.querySelector(keep).replaceWith(old.querySelector(keep));
       }
       old.replaceWith(el);
@@ -74,6 +74,7 @@ export class NodeLayer {
       h("div", { class: "node-io" }, h("div", { class: "inputs" }, inputs), h("div", { class: "outputs" }, outputs)),
       h("div", { class: "widgets" }, widgets),
       h("div", { class: "node-error" }),
+      h("div", { class: "node-warning" }),
       h("div", { class: "node-images" }));
   }
 

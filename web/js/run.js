@@ -96,7 +96,15 @@ export class Runner {
     this.setState(id, "done");
     const images = output.images || [];
     const el = this.layer.element(id);
-    if (!el || !images.length) return;
+    if (!el) return;
+    const warning = el.querySelector(".node-warning");
+    const warnings = (output.warnings || []).join("\n");
+    if (warning.textContent !== warnings) {
+      warning.textContent = warnings;
+      this.layer.remeasure(id);
+      this.viewport.redraw();
+    }
+    if (!images.length) return;
     el.querySelector(".node-images").replaceChildren(...images.map((img) => h("img", {
       src: api.viewUrl(img), alt: img.filename, title: img.filename, "data-filename": img.filename,
       onload: () => this.viewport.redraw(),
@@ -127,6 +135,7 @@ export class Runner {
       if (!el) continue;
       el.classList.remove("invalid");
       el.querySelector(".node-error").textContent = "";
+      el.querySelector(".node-warning").textContent = "";
       el.querySelectorAll(".input-error").forEach((e) => e.remove());
       el.querySelectorAll(".row.invalid").forEach((e) => e.classList.remove("invalid"));
       this.layer.remeasure(id);
