@@ -102,11 +102,8 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    try:
-        from .server.app import serve
-    except ImportError:
-        print("nodeflow serve: the server is not built yet", file=sys.stderr)
-        return EXIT_FAILED
+    from .server.app import serve
+
     return serve(args)
 
 
