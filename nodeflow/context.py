@@ -31,6 +31,7 @@ class Context:
     _interrupt: threading.Event = field(default_factory=threading.Event, repr=False)
     _on_progress: Callable[[str, int, int, Any], None] | None = field(default=None, repr=False)
     ui: dict[str, list[Any]] = field(default_factory=dict)
+    wants_previews: bool = False
 
     @property
     def workflow(self) -> dict[str, Any] | None:
@@ -38,7 +39,8 @@ class Context:
         return self._workflow() if self._workflow is not None else None
 
     def progress(self, value: int, total: int, preview: Any = None) -> None:
-        """Report `value` of `total` steps done; `preview` is an optional image for live previews."""
+        """Report `value` of `total` steps done; `preview` is an optional image for live previews,
+        worth computing only when `wants_previews` says someone is watching."""
         if self._on_progress is not None:
             self._on_progress(self.node_id, value, total, preview)
 

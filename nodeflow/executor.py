@@ -122,14 +122,17 @@ class Executor:
         targets: Iterable[str] | None = None,
         run_id: str | None = None,
         on_event: Subscriber | None = None,
+        previews: bool = False,
     ) -> RunReport:
-        """Validate, plan and run; raises ProblemList when the workflow cannot run at all."""
+        """Validate, plan and run; raises ProblemList when the workflow cannot run at all.
+
+        `previews` asks nodes for preview images with their progress (someone is watching them live)."""
         if params:
             workflow = workflow.with_params(params)
         steps, keys = self._compile(workflow, targets)
         with self._run_lock:
             self._interrupt.clear()
-            return _Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event).execute(keys)
+            return _Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews).execute(keys)
 
     def _compile(self, workflow: Workflow, targets: Iterable[str] | None) -> tuple[Plan, dict[str, str] | None]:
         """The plan (memoised by workflow digest) and its cache keys, unless a node reads outside state."""
@@ -164,8 +167,10 @@ class Executor:
 
 class _Run:
     def __init__(
-        self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None
+        self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None,
+        previews: bool,
     ) -> None:
+        self.previews = previews
         self.executor = executor
         self.plan = steps
         self.workflow = workflow
@@ -260,7 +265,7 @@ class _Run:
         device = node_device(kwargs, executor.device)
         ctx = Context(
             step.node_id, definition.type_id, device, executor.models.on(device), executor.folders,
-            self.workflow.to_dict, executor._interrupt, self.progress,
+            self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
         )
         outputs = definition.call(kwargs, ctx)
         seconds = time.perf_counter() - started

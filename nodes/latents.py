@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from nodeflow import Context, node
 from nodes.types import VAE, Latents, UNet
 
+# Approximate colours of the four SD latent channels (a linear map widely used for live previews).
+_SD_LATENT_RGB = (
+    (0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350), (-0.2829, 0.1762, 0.2721), (-0.2120, -0.2616, -0.7177),
+)
+
 Seed = Annotated[int, Field(ge=0, le=2**64 - 1)]
 Size = Annotated[int, Field(ge=8, le=16384)] | None
+
+
+def latent_preview(samples: Any) -> Any:
+    """A cheap RGB picture of the first latent, for live previews (no VAE): SD's four channels mapped linearly
+    to colours; other latents show their first channels."""
+    import PIL.Image
+    import torch
+
+    latent = samples[0].detach().float().cpu()
+    if latent.shape[0] == len(_SD_LATENT_RGB):
+        rgb = torch.einsum("chw,cr->rhw", latent, torch.tensor(_SD_LATENT_RGB))
+    else:
+        rgb = latent[:3] if latent.shape[0] >= 3 else latent[:1].expand(3, -1, -1)
+    pixels = ((rgb + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return PIL.Image.fromarray(pixels)
 
 
 def vae_scale_factor(vae: VAE) -> int:

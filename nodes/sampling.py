@@ -14,6 +14,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import Field
 
 from nodeflow import Context, node
+from nodes.latents import latent_preview
 from nodes.schedulers import generator_from, generator_state, step_kwargs
 from nodes.types import Conditioning, Latents, Scheduler, SchedulerState, UNet
 
@@ -110,7 +111,7 @@ def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any,
             ctx.check_interrupt()
             noise_pred = _predict(module, instance, latents, t, guidance)
             latents = instance.step(noise_pred, t, latents, **extra, return_dict=False)[0]
-            ctx.progress(i + 1, last)
+            ctx.progress(i + 1, last, latent_preview(latents) if ctx.wants_previews else None)
     return latents
 
 

@@ -54,7 +54,8 @@ class PromptRunner:
         self._current: str | None = None
         self._interrupt_wanted: str | None = None
 
-    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None]) -> Outcome:
+    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
+            previews: bool = False) -> Outcome:
         messages = PromptMessages(prompt.id)
 
         def on_event(event: Event) -> None:
@@ -70,7 +71,8 @@ class PromptRunner:
         with self._lock:
             self._current = prompt.id
         try:
-            report = self.executor.run(Workflow.from_dict(prompt.workflow), run_id=prompt.id, on_event=on_event)
+            report = self.executor.run(Workflow.from_dict(prompt.workflow), run_id=prompt.id, on_event=on_event,
+                                       previews=previews)
             status = "success" if report.ok else "error"
             outputs = report.ui
         except ProblemList as problems:
@@ -159,7 +161,8 @@ class Worker(threading.Thread):
                 if frame is not None:
                     self.publisher.send_preview(frame, sid)
 
-        outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview)
+        outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview,
+                                  self.publisher.wants_previews(sid))
         if self._stopping.is_set() and outcome.status != "success":
             self.store.release(prompt.id)  # stopped by shutdown, not by a user: run it again after restart
             return

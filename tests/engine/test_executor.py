@@ -189,3 +189,16 @@ def test_a_fresh_run_still_announces_its_empty_cached_set(executor):
     events = []
     executor.run(chain_workflow(), on_event=events.append)
     assert [e.node_ids for e in events if isinstance(e, NodesCached)] == [[]]
+
+
+def test_previews_are_made_only_when_the_run_asks_for_them(executor):
+    workflow = Workflow.from_dict({"nodeflow": 1, "nodes": {
+        "w": {"type": "math.watched", "inputs": {"steps": 2}},
+        "s": {"type": "io.show", "inputs": {"value": link("w", "count")}},
+    }})
+    for previews, expected in ((False, [None, None]), (True, [1, 2])):
+        executor.cache.clear()
+        seen = []
+        executor.run(workflow, previews=previews,
+                     on_event=lambda e: isinstance(e, NodeProgress) and seen.append(e.preview))
+        assert seen == expected

@@ -190,6 +190,20 @@ def test_denoise_reports_progress_once_per_step(sd_executor):
     assert steps == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_denoise_sends_a_latent_preview_per_step_only_when_asked(sd_executor):
+    def previews(wanted: bool) -> list:
+        sd_executor.cache.clear()
+        events = []
+        sd_executor.run(Workflow.load(WORKFLOWS / "sd_txt2img.json"), params=PARAMS, on_event=events.append,
+                        previews=wanted)
+        return [e.preview for e in events if isinstance(e, NodeProgress) and e.node_id == "denoise"]
+
+    assert previews(False) == [None, None, None]
+    shown = previews(True)
+    assert len(shown) == 3 and all(p.size == (16, 16) and p.mode == "RGB" for p in shown)
+    assert shown[0].tobytes() != shown[-1].tobytes(), "the preview follows the latents"
+
+
 def test_interrupt_stops_the_denoise_loop_between_steps(sd_executor):
     seen = []
 

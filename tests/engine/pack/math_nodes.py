@@ -120,3 +120,11 @@ def shout(ctx: Context, text: str, limit: int = 10) -> str:
     if len(text) > limit:
         ctx.warn(f"cut {len(text) - limit} characters")
     return text[:limit].upper()
+
+
+@node("math.watched", category="math", output="count")
+def watched(ctx: Context, steps: int = 2) -> int:
+    """Counts steps, with a preview (the step number) only when someone watches."""
+    for step in range(steps):
+        ctx.progress(step + 1, steps, preview=step + 1 if ctx.wants_previews else None)
+    return steps
