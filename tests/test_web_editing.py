@@ -310,3 +310,17 @@ def test_a_node_warning_from_the_run_shows_on_the_node(editor):
     warning.wait_for(timeout=15_000)
     assert warning.text_content() == "prompt cut at 77 tokens"
     assert editor.node(save).locator(".node-warning").text_content() == ""
+
+
+def test_live_previews_show_on_the_running_node(editor):
+    count = editor.add("servertest.count", 40, 60)
+    save = editor.add("servertest.save_png", 420, 60)
+    editor.wire(count, "tally", save, "tally")
+    editor.type_into(count, "steps", 3)
+    editor.type_into(count, "delay", 0.2)
+    editor.node(count).locator('[data-input="preview"] label.toggle').click()
+    editor.page.click("#queue-button")
+    selector = f'.node[data-id="{count}"] .node-images img.live-preview'
+    editor.page.wait_for_function(f"document.querySelector('{selector}')?.naturalWidth === 4", timeout=15_000)
+    assert editor.page.get_attribute(selector, "src").startswith("blob:")
+    assert editor.node(save).locator("img.live-preview").count() == 0

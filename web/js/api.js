@@ -43,15 +43,28 @@ export const api = {
     `/view?${new URLSearchParams({ filename, subfolder, type })}`,
 };
 
-// Opens /ws and re-opens it after a drop; each JSON message is emitted on the bus as "ws:<type>".
+// ComfyUI's binary preview frame: u32 event type (1 = preview image), u32 format (1 = JPEG, 2 = PNG), image bytes.
+function previewFrame(buffer) {
+  const view = new DataView(buffer);
+  if (buffer.byteLength < 8 || view.getUint32(0) !== 1) return null;
+  return { blob: new Blob([buffer.slice(8)], { type: view.getUint32(4) === 2 ? "image/png" : "image/jpeg" }) };
+}
+
+// Opens /ws (asking for live previews) and re-opens it after a drop; each JSON message is emitted on the bus
+// as "ws:<type>", each preview frame as "ws:preview".
 export function connectSocket(bus) {
   let retryMs = 500;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws?clientId=${clientId}`);
+    const socket = new WebSocket(`${scheme}://${location.host}/ws?clientId=${clientId}&previews=1`);
+    socket.binaryType = "arraybuffer";
     socket.onopen = () => { retryMs = 500; bus.emit("ws:open"); };
     socket.onmessage = (event) => {
-      if (typeof event.data !== "string") return;
+      if (typeof event.data !== "string") {
+        const preview = previewFrame(event.data);
+        if (preview) bus.emit("ws:preview", preview);
+        return;
+      }
       const message = JSON.parse(event.data);
       bus.emit(`ws:${message.type}`, message.data || {});
     };

@@ -28,6 +28,7 @@ export class Runner {
     bus.on("ws:execution_cached", ({ nodes = [] }) => nodes.forEach((id) => this.setState(id, "cached")));
     bus.on("ws:executing", ({ node }) => this.executing(node));
     bus.on("ws:progress", ({ node, value, max }) => this.progress(node, value, max));
+    bus.on("ws:preview", ({ blob }) => this.preview(blob));
     bus.on("ws:executed", ({ node, output }) => this.executed(node, output));
     bus.on("ws:execution_success", () => this.finish());
     bus.on("ws:execution_error", (data) => this.failed(data));
@@ -90,6 +91,23 @@ export class Runner {
     if (this.state(id) !== "running") this.setState(id, "running");
     el.querySelector(".node-state").textContent = `${value}/${max}`;
     el.querySelector(".node-progress .bar").style.width = `${(100 * value) / Math.max(1, max)}%`;
+  }
+
+  // A live preview belongs to the node running now (ComfyUI's frames carry no node id).
+  preview(blob) {
+    const id = this.running;
+    const el = id && this.layer.element(id);
+    if (!el) return;
+    let img = el.querySelector(".node-images img.live-preview");
+    if (!img) {
+      img = h("img", { class: "live-preview", alt: "live preview", onload: () => {
+        this.layer.remeasure(id);
+        this.viewport.redraw();
+      } });
+      el.querySelector(".node-images").replaceChildren(img);
+    }
+    if (img.src) URL.revokeObjectURL(img.src);
+    img.src = URL.createObjectURL(blob);
   }
 
   executed(id, output = {}) {
