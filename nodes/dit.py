@@ -15,7 +15,7 @@ from nodeflow import Context, node
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, module_config, pin, read_model_index, read_scheduler,
 )
-from .latents import Seed
+from .latents import Seed, latent_preview
 from .sampling import Guidance, Steps
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
@@ -147,7 +147,7 @@ def denoise(
                 prediction = prediction[:, :channels]
             # DiTPipeline passes no generator; passing it keeps ancestral schedulers seeded (others ignore it).
             sample = sampler.step(prediction, t, sample, **step_kwargs(sampler, generator)).prev_sample
-            ctx.progress(index + 1, len(sampler.timesteps))
+            ctx.progress(index + 1, len(sampler.timesteps), latent_preview(sample) if ctx.wants_previews else None)
     return Latents(sample[:batch] if guided else sample, generator.get_state())
 
 

@@ -16,7 +16,7 @@ from nodeflow import Context, node
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
 )
-from .latents import Seed
+from .latents import Seed, latent_preview
 from .sampling import Guidance, Steps
 from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
 
@@ -99,5 +99,5 @@ def denoise(
             if not learned_variance:
                 prediction = prediction[:, :channels]
             latents = sampler.step(prediction, t, latents, **step_kwargs(sampler, generator)).prev_sample
-            ctx.progress(index + 1, len(sampler.timesteps))
+            ctx.progress(index + 1, len(sampler.timesteps), latent_preview(latents) if ctx.wants_previews else None)
     return Latents(latents, generator.get_state())

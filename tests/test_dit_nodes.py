@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nodeflow import Workflow, default_registry, validate
@@ -58,3 +60,19 @@ def test_a_value_of_another_world_is_refused_naming_both_types(source_type, outp
     assert len(mismatches) == 1 and mismatches[0].input == target_input
     got = default_registry()[source_type].outputs[output].type_name
     assert got in mismatches[0].message and wanted in mismatches[0].message and got != wanted
+
+
+def test_dit_denoise_sends_a_latent_preview_per_step_when_watched(tmp_path):
+    from nodeflow import Executor, Folders
+    from nodeflow.events import NodeProgress
+    from tiny_models.dit import save_tiny_dit
+
+    model = save_tiny_dit(tmp_path / "dit")
+    executor = Executor(default_registry(), device="cpu", folders=Folders(output=tmp_path / "out", models=[tmp_path]))
+    events = []
+    workflow = Workflow.load(Path(__file__).resolve().parent.parent / "workflows" / "dit_class_to_image.json")
+    report = executor.run(workflow, previews=True, on_event=events.append,
+                          params={"model": model.name, "steps": 2, "class_labels": [1]})
+    assert report.ok, report.failures
+    shown = [e.preview for e in events if isinstance(e, NodeProgress) and e.node_id == "denoise"]
+    assert len(shown) == 2 and all(p.mode == "RGB" and p.size[0] > 0 for p in shown)
