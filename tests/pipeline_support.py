@@ -1,5 +1,5 @@
-"""Helpers for the parity tests of the DiT, unCLIP and VQ-Diffusion workflows: run a shipped workflow through
-the CLI in-process, read the PNGs it wrote, compare them with a diffusers pipeline's PIL images."""
+"""Helpers for the parity tests of every shipped workflow: run it through the CLI in-process, read the PNGs it
+wrote, compare them with a diffusers pipeline's PIL images."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from nodeflow.cli import main as nodeflow_main
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
 
-def run_workflow(name: str, output: Path, **params: Any) -> list[np.ndarray]:
-    """Run workflows/<name>.json via `nodeflow run … --param k=v` and return the pixels of its PNGs, in order."""
-    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", "cpu"]
+def run_workflow(name: str, output: Path, *extra: str, device: str = "cpu", **params: Any) -> list[np.ndarray]:
+    """Run workflows/<name>.json via `nodeflow run … --param k=v [extra…]`; the pixels of its PNGs, in order."""
+    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", device]
     for key, value in params.items():
         args += ["--param", f"{key}={value}"]
-    assert nodeflow_main(args) == 0
+    assert nodeflow_main([*args, *extra]) == 0
     return read_pngs(output)
 
 

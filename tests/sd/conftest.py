@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nodeflow.cli import main as nodeflow_main
+from tests import pipeline_support
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+WORKFLOWS = pipeline_support.WORKFLOWS
 # The parity tests compare both sides on this device: "cpu" (default, CI) or "cuda" on a GPU machine.
 DEVICE = os.environ.get("NODEFLOW_TEST_DEVICE", "cpu")
 
@@ -49,25 +49,15 @@ def make_pipeline(pipeline_class: type, components: dict[str, Any], scheduler_cl
 
 
 def run_workflow(name: str, output: Path, *extra: str, **params: Any) -> np.ndarray:
-    """Run workflows/<name>.json in-process through the CLI and return the pixels of the one PNG it wrote."""
-    args = ["run", str(WORKFLOWS / f"{name}.json"), "--output", str(output), "--device", DEVICE]
-    for key, value in params.items():
-        args += ["--param", f"{key}={value}"]
-    assert nodeflow_main([*args, *extra]) == 0
-    return read_single_png(output)
+    """Run workflows/<name>.json in-process through the CLI on DEVICE; the pixels of the one PNG it wrote."""
+    [image] = pipeline_support.run_workflow(name, output, *extra, device=DEVICE, **params)
+    return image
 
 
 def read_single_png(folder: Path) -> np.ndarray:
-    from PIL import Image
-
-    pngs = sorted(folder.glob("*.png"))
-    assert len(pngs) == 1, pngs
-    with Image.open(pngs[0]) as image:
-        return np.asarray(image.convert("RGB"))
+    [image] = pipeline_support.read_pngs(folder)
+    return image
 
 
 def assert_same_pixels(ours: np.ndarray, theirs: Any) -> None:
-    theirs = np.asarray(theirs)
-    assert ours.shape == theirs.shape
-    assert ours.std() > 1.0, "a flat image proves nothing"
-    assert np.array_equal(ours, theirs), f"max |Δ| = {np.abs(ours.astype(int) - theirs.astype(int)).max()}"
+    pipeline_support.assert_same_images([ours], [theirs])
