@@ -40,11 +40,11 @@ class ModelHandle:
 
 
 class ModelService:
-    """Places modules on the device a node runs on; the seam for a future model manager."""
+    """Places modules on the device a node runs on; the seam where a model manager (offloading under a
+    memory budget) will go."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._in_use: dict[int, int] = {}
 
     def on(self, device: str) -> ModelAccess:
         """The view a node running on `device` gets as `ctx.models`."""
@@ -57,17 +57,7 @@ class ModelService:
         with self._lock:
             if hasattr(module, "to") and _device_type(handle.device) != _device_type(device):
                 module.to(device)
-            self._in_use[id(handle)] = self._in_use.get(id(handle), 0) + 1
-        try:
-            yield module
-        finally:
-            with self._lock:
-                count = self._in_use.pop(id(handle)) - 1
-                if count:
-                    self._in_use[id(handle)] = count
-
-    def in_use(self, handle: ModelHandle) -> bool:
-        return id(handle) in self._in_use
+        yield module
 
 
 @dataclass(frozen=True)
