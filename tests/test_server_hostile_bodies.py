@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from nodeflow.server.keys import STORE
 from tests.server_support import assert_still_serving, counting_workflow, served_state, start_client
 
 pytestmark = pytest.mark.asyncio
@@ -72,3 +73,13 @@ async def test_a_workflow_file_with_a_list_as_meta_is_listed_not_a_crash(aiohttp
     [entry] = (await (await client.get("/workflows")).json())["workflows"]
     assert entry["title"] == "odd"
 
+
+async def test_non_finite_numbers_the_server_holds_are_sent_as_null(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path, devices=[])  # no worker: the prompt stays as written
+    store = client.server.app[STORE]
+    store.add("p1", workflow=counting_workflow(), original=counting_workflow(), client_id=None, extra={},
+              output_nodes=["save"])
+    store.finish("p1", "success", {"save": {"score": [float("nan"), float("inf")]}}, [])
+    response = await client.get("/history")
+    history = json.loads(await response.text(), parse_constant=pytest.fail)
+    assert history["p1"]["outputs"] == {"save": {"score": [None, None]}}
