@@ -146,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-upload-mb", type=float, default=32.0, help="largest accepted image upload")
     serve.add_argument("--max-body-mb", type=float, default=8.0, help="largest accepted JSON request body")
     serve.add_argument("--cors-origin", action="append", help="allow cross-origin requests from this origin")
+    serve.add_argument("--allow-host", action="append", metavar="NAME",
+                       help="also answer requests for this host name without a token, from any port of it "
+                            "(e.g. a reverse proxy's name; repeatable; loopback names are always answered)")
+    serve.add_argument("--max-nodes", type=int, default=5000, help="most nodes a queued prompt may have")
+    serve.add_argument("--max-pixels", type=int, default=4096 * 4096,
+                       help="largest image, in width x height pixels, accepted by an upload")
+    serve.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="time a client has to send a request body (408 after)")
+    serve.add_argument("--max-requests", type=int, default=64, help="HTTP requests handled at once (503 beyond)")
+    serve.add_argument("--max-websockets", type=int, default=256, help="WebSockets open at once (503 beyond)")
     serve.set_defaults(func=cmd_serve)
     return parser
 

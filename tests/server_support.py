@@ -201,3 +201,18 @@ async def ws_until_done(ws: Any, *prompt_ids: str, timeout: float = 20.0) -> lis
 def of_type(messages: list[dict[str, Any]], kind: str, prompt_id: str | None = None) -> list[dict[str, Any]]:
     return [m["data"] for m in messages
             if m["type"] == kind and (prompt_id is None or m["data"].get("prompt_id") == prompt_id)]
+
+
+async def served_state(client: Any) -> dict[str, Any]:
+    """The queue and the history as the server reports them: what a refused request must leave as it was."""
+    return {"queue": await (await client.get("/queue")).json(), "history": await (await client.get("/history")).json()}
+
+
+async def assert_still_serving(client: Any, before: dict[str, Any] | None = None, within: float = 2.0) -> None:
+    """The server answers another request within `within` seconds, with the queue and history still `before`."""
+    import asyncio
+
+    async with asyncio.timeout(within):
+        now = await served_state(client)
+    if before is not None:
+        assert now == before

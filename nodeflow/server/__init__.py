@@ -10,7 +10,8 @@ One module per concern:
 - `object_info`: `GET /object_info[/{type}]` (ComfyUI's shape) and `GET /nodeflow/schema` (ours).
 - `system`: `GET /system_stats`, `POST /free`.  `ws` + `hub` + `messages`: `GET /ws?clientId=`.
 - `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device owning one Executor.
-- `security`: token, cross-origin guard, CORS.  `static`: the editor in `web/` at `/`.
+- `security`: host and origin allow-lists, token, CORS.  `limits`: requests and WebSockets in flight, open files.
+- `static`: the editor in `web/` at `/`.
 
 Every API route also answers under `/api` (newer ComfyUI clients use that prefix).
 """

@@ -14,7 +14,8 @@ from . import files, object_info, prompts, static, system, workflows, ws
 from .config import ServerConfig
 from .hub import Hub
 from .keys import CONFIG, HUB, REGISTRY, SCHEMA, STORE, WORKERS
-from .security import guard_origin, require_token
+from .limits import LIMITS, Limits, limit_concurrency, raise_open_file_limit
+from .security import guard_host, guard_origin, require_token
 from .store import QueueStore
 from .worker import Worker, WorkerPool
 
@@ -47,8 +48,10 @@ async def _close_websockets(app: web.Application) -> None:
 def create_app(config: ServerConfig, registry: Registry | None = None) -> web.Application:
     """The server for `config`; `registry` defaults to the built-in nodes plus `config.nodes_dirs`."""
     config.make_dirs()
-    app = web.Application(middlewares=[guard_origin, require_token], client_max_size=config.client_max_size)
+    app = web.Application(middlewares=[limit_concurrency, guard_host, guard_origin, require_token],
+                          client_max_size=config.client_max_size)
     app[CONFIG] = config
+    app[LIMITS] = Limits(config)
     app[REGISTRY] = registry if registry is not None else default_registry(config.nodes_dirs)
     app[SCHEMA] = app[REGISTRY].schema()
     app[HUB] = Hub()
@@ -69,6 +72,8 @@ _EXPOSED_WARNING = """
 !!  WARNING: nodeflow is listening on {host} WITHOUT a token.
 !!  Anyone who can reach this machine can queue prompts and read your images.
 !!  Restart with --token SECRET (clients then send `Authorization: Bearer SECRET`).
+!!  Without a token only requests for {names} are answered;
+!!  add the names this machine is reached by with --allow-host NAME.
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 """
 
@@ -76,7 +81,9 @@ _EXPOSED_WARNING = """
 def serve(args: argparse.Namespace) -> int:
     config = ServerConfig.from_args(args)
     if config.exposed_without_token:
-        print(_EXPOSED_WARNING.format(host=config.host), file=sys.stderr, flush=True)
+        names = ", ".join(sorted(config.served_hosts))
+        print(_EXPOSED_WARNING.format(host=config.host, names=names), file=sys.stderr, flush=True)
+    raise_open_file_limit()
     app = create_app(config)
     shown_host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     login = f"?token={config.token}" if config.token else ""

@@ -10,6 +10,12 @@ from pathlib import Path
 from ..folders import Folders
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _normal_host(name: str) -> str:
+    """As `Host` headers are compared: lower case, an IPv6 address without its brackets."""
+    return name.lower().strip("[]")
 
 
 def shipped(folder: str) -> Path:
@@ -35,6 +41,13 @@ class ServerConfig:
     web_dir: Path = field(default_factory=lambda: shipped("web"))
     shipped_workflows_dir: Path = field(default_factory=lambda: shipped("workflows"))
     nodes_dirs: list[Path] = field(default_factory=list)
+    allow_hosts: list[str] = field(default_factory=list)
+    max_nodes: int = 5000
+    max_pixels: int = 4096 * 4096
+    body_timeout_s: float = 30.0
+    max_concurrent_requests: int = 64
+    max_websockets: int = 256
+    history_page_size: int = 100
 
     @property
     def database(self) -> Path:
@@ -48,6 +61,16 @@ class ServerConfig:
     def exposed_without_token(self) -> bool:
         """Listening beyond loopback with no token: anyone on the network could run prompts."""
         return self.token is None and self.host not in LOOPBACK_HOSTS
+
+    @property
+    def allow_host_names(self) -> frozenset[str]:
+        return frozenset(_normal_host(name) for name in self.allow_hosts)
+
+    @property
+    def served_hosts(self) -> frozenset[str]:
+        """Host names answered without a token: loopback, `--allow-host` names, and the bind address itself."""
+        bound = [] if self.host in WILDCARD_HOSTS else [self.host]
+        return frozenset(_normal_host(name) for name in (*LOOPBACK_HOSTS, *bound)) | self.allow_host_names
 
     @property
     def client_max_size(self) -> int:
@@ -79,4 +102,10 @@ class ServerConfig:
             max_body_mb=args.max_body_mb,
             cors_origins=list(args.cors_origin or []),
             nodes_dirs=list(getattr(args, "nodes_dir", None) or []),
+            allow_hosts=list(args.allow_host or []),
+            max_nodes=args.max_nodes,
+            max_pixels=args.max_pixels,
+            body_timeout_s=args.body_timeout,
+            max_concurrent_requests=args.max_requests,
+            max_websockets=args.max_websockets,
         )

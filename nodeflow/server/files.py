@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..folders import Folders, UnsafePath
-from .bodies import json_error
+from .bodies import body_deadline, json_error, json_response
 from .keys import CONFIG
 
 routes = web.RouteTableDef()
@@ -16,6 +18,8 @@ VIEWABLE = ("output", "input", "temp")
 UPLOADABLE = ("input", "temp")
 IMAGE_FORMATS = {"PNG", "JPEG", "WEBP", "GIF", "BMP"}
 _CHUNK = 1 << 16
+MAX_UPLOAD_PARTS = 8  # the image, type, subfolder, overwrite, and room for what ComfyUI clients add
+MAX_FIELD_BYTES = 4096
 # A file in these folders is shown, never run: no sniffing its type, no scripts if it turns out to be HTML.
 VIEW_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
@@ -53,18 +57,31 @@ async def view(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers=VIEW_HEADERS)
 
 
-def _check_image(data: bytes) -> str:
+def _check_image(data: bytes, max_pixels: int) -> str:
+    """The image's format; 413 when larger than `max_pixels` (read from the header, before any decoding)."""
     from PIL import Image, UnidentifiedImageError
 
+    too_large = f"the image is larger than the limit of {max_pixels} pixels (--max-pixels)"
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise json_error(413, f"the image is {width}x{height} pixels; {too_large}")
             image.verify()
             kind = image.format
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise json_error(413, f"{too_large}: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise json_error(400, f"the upload is not an image: {exc}") from None
     if kind not in IMAGE_FORMATS:
         raise json_error(400, f"image format {kind} is not accepted (use {', '.join(sorted(IMAGE_FORMATS))})")
     return kind
+
+
+def _check_file_name(name: str) -> None:
+    if name in (".", "..") or "\x00" in name or "/" in name or "\\" in name:
+        raise json_error(400, f"file name {name!r} must be a plain file name (no folders, NUL or '.'); "
+                              "use the 'subfolder' field for folders")
 
 
 def _free_name(folder: Path, name: str) -> str:
@@ -77,44 +94,63 @@ def _free_name(folder: Path, name: str) -> str:
     return candidate
 
 
-async def _read_part(part: BodyPartReader, limit: int) -> bytes:
+async def _read_part(part: BodyPartReader, limit: int, what: str) -> bytes:
     data = bytearray()
     while chunk := await part.read_chunk(_CHUNK):
         data += chunk
         if len(data) > limit:
-            raise json_error(413, f"upload is larger than the limit of {limit} bytes")
+            raise json_error(413, f"{what} is larger than the limit of {limit} bytes")
     return bytes(data)
+
+
+async def _read_upload(request: web.Request, limit: int) -> tuple[dict[str, str], tuple[str, bytes]]:
+    """The form fields and the one image of an upload; refused at the first part beyond the caps."""
+    fields: dict[str, str] = {}
+    image: tuple[str, bytes] | None = None
+    try:
+        reader = await request.multipart()
+        parts = 0
+        while (part := await reader.next()) is not None:
+            parts += 1
+            if parts > MAX_UPLOAD_PARTS:
+                raise json_error(413, f"an upload has at most {MAX_UPLOAD_PARTS} parts (the image and a few fields)")
+            if not isinstance(part, BodyPartReader):
+                raise json_error(400, "nested multipart bodies are not accepted")
+            if part.name == "image":
+                if image is not None:
+                    raise json_error(400, "an upload holds one 'image'")
+                image = (part.filename or "", await _read_part(part, limit, "the upload"))
+            elif part.name:
+                value = await _read_part(part, MAX_FIELD_BYTES, f"field {part.name!r}")
+                fields[part.name] = value.decode("utf-8", "replace")
+    except (ValueError, AssertionError, HttpProcessingError) as exc:  # aiohttp's words for a malformed form
+        raise json_error(400, f"the body is not a valid multipart form: {exc}") from None
+    if image is None or not image[0]:
+        raise json_error(400, "multipart field 'image' with a filename is required")
+    return fields, image
 
 
 @routes.post("/upload/image")
 async def upload_image(request: web.Request) -> web.Response:
-    limit = int(request.app[CONFIG].max_upload_mb * 2**20)
+    config = request.app[CONFIG]
+    limit = int(config.max_upload_mb * 2**20)
     if request.content_length is not None and request.content_length > limit + _CHUNK:
         raise json_error(413, f"upload is larger than the limit of {limit} bytes")
-    fields: dict[str, str] = {}
-    image: tuple[str, bytes] | None = None
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise json_error(400, "nested multipart bodies are not accepted")
-        if part.name == "image":
-            image = (part.filename or "", await _read_part(part, limit))
-        elif part.name:
-            fields[part.name] = (await _read_part(part, 4096)).decode("utf-8", "replace")
-    if image is None or not image[0]:
-        raise json_error(400, "multipart field 'image' with a filename is required")
+    async with body_deadline(request):
+        fields, (name, data) = await _read_upload(request, limit)
     kind = fields.get("type", "input")
     if kind not in UPLOADABLE:
         raise json_error(400, f"type must be one of {', '.join(UPLOADABLE)}")
-    name, data = image
-    if "/" in name or "\\" in name:
-        raise json_error(400, f"file name {name!r} must not contain folders; use the 'subfolder' field")
-    _check_image(data)
+    _check_file_name(name)
+    await asyncio.to_thread(_check_image, data, config.max_pixels)
     folders, subfolder = _folders(request), fields.get("subfolder", "")
     target = resolve_inside(folders, kind, subfolder, name)
     if fields.get("overwrite", "").lower() not in ("true", "1"):
         name = _free_name(target.parent, name)
         target = resolve_inside(folders, kind, subfolder, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return web.json_response({"name": name, "subfolder": subfolder, "type": kind})
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:  # a folder where a file goes, or back
+        raise json_error(400, f"cannot save {name!r} in {kind} {subfolder!r}: {exc.strerror}") from None
+    return json_response({"name": name, "subfolder": subfolder, "type": kind})

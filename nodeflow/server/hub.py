@@ -3,12 +3,15 @@
 Workers publish from their own threads; every message is handed to the event
 loop with `call_soon_threadsafe` and queued per client, so each client gets its
 messages in the order they were published. A message for a client id goes to
-that client only (ComfyUI's rule); one without goes to everyone.
+that client only (ComfyUI's rule); one without goes to everyone. A client id
+is held by the first socket that connects with it: a second socket asking for
+the same id gets a fresh one, so that it cannot take over another's messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +36,9 @@ class Hub:
         self._loop = loop
 
     def connect(self, sid: str, previews: bool) -> Client:
-        previous = self._clients.get(sid)
-        if previous is not None:
-            previous.outbox.put_nowait(None)
+        """A client under `sid`, or under a fresh id when `sid` is already connected (its `sid` says which)."""
+        if sid in self._clients:
+            sid = uuid.uuid4().hex
         client = self._clients[sid] = Client(sid, previews)
         return client
 

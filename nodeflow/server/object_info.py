@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .bodies import json_error
+from .bodies import json_error, json_response
 from .keys import REGISTRY, SCHEMA
 
 routes = web.RouteTableDef()
@@ -70,7 +70,7 @@ def object_info(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/object_info")
 async def all_object_info(request: web.Request) -> web.Response:
-    return web.json_response(object_info(request))
+    return json_response(object_info(request))
 
 
 @routes.get("/object_info/{node_type}")
@@ -79,10 +79,10 @@ async def one_object_info(request: web.Request) -> web.Response:
     node = request.app[SCHEMA]["nodes"].get(node_type)
     if node is None:
         raise json_error(404, f"unknown node type {node_type!r}")
-    return web.json_response({node_type: comfy_node(node, request.app[REGISTRY][node_type].func.__module__)})
+    return json_response({node_type: comfy_node(node, request.app[REGISTRY][node_type].func.__module__)})
 
 
 @routes.get("/nodeflow/schema")
 async def nodeflow_schema(request: web.Request) -> web.Response:
     """Every node's full schema (JSON Schema per widget) and the socket type table (name → bases, docs)."""
-    return web.json_response(request.app[SCHEMA])
+    return json_response(request.app[SCHEMA])

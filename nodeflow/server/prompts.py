@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from typing import Any, Callable
 
 from aiohttp import web
 
-from ..plan import plan
+from ..plan import Plan, plan
 from ..problems import ProblemList
+from ..registry import Registry
 from ..workflow import Workflow
-from .bodies import json_error, read_object
-from .keys import HUB, REGISTRY, STORE, WORKERS
+from .bodies import json_error, json_response, read_object
+from .keys import CONFIG, HUB, REGISTRY, STORE, WORKERS
+from .store import QueueStore
 
 routes = web.RouteTableDef()
+MAX_QUERY_COUNT = 2**31 - 1
 
 
 def _node_types(prompt: Any) -> dict[str, Any]:
@@ -47,82 +52,132 @@ def _invalid(problems: ProblemList, prompt: Any) -> web.HTTPException:
     )
 
 
+def _node_count(prompt: Any) -> int:
+    nodes = prompt.get("nodes", prompt) if isinstance(prompt, dict) else None
+    return len(nodes) if isinstance(nodes, (dict, list)) else 0
+
+
+def _validate(prompt: Any, params: dict[str, Any], registry: Registry) -> tuple[Workflow, Plan]:
+    workflow = Workflow.from_dict(prompt).with_params(params)
+    return workflow, plan(workflow, registry)
+
+
+def _enqueue(store: QueueStore, wanted_id: Any, **fields: Any) -> tuple[str, int]:
+    """Add the prompt under the id the client asked for, or a fresh one when that is not a free string."""
+    if isinstance(wanted_id, str) and wanted_id:
+        try:
+            return wanted_id, store.add(wanted_id, **fields)
+        except sqlite3.IntegrityError:  # taken: the prompt gets an id of its own
+            pass
+    prompt_id = str(uuid.uuid4())
+    return prompt_id, store.add(prompt_id, **fields)
+
+
 @routes.post("/prompt")
 async def queue_prompt(request: web.Request) -> web.Response:
     body = await read_object(request)
     if "prompt" not in body:
         raise json_error(400, "body must be an object with a 'prompt' (a workflow)", node_errors={})
-    prompt, params = body["prompt"], body.get("params") or {}
+    prompt, params, front = body["prompt"], body.get("params") or {}, body.get("front", False)
     if not isinstance(params, dict):
         raise json_error(400, "'params' must be an object of param name → value", node_errors={})
+    if not isinstance(front, bool):
+        raise json_error(400, "'front' must be true or false", node_errors={})
+    limit = request.app[CONFIG].max_nodes
+    if (count := _node_count(prompt)) > limit:
+        raise json_error(400, f"the prompt has {count} nodes, more than the limit of {limit} (--max-nodes)",
+                         node_errors={})
     try:
-        workflow = Workflow.from_dict(prompt).with_params(params)
-        steps = plan(workflow, request.app[REGISTRY])
+        workflow, steps = await asyncio.to_thread(_validate, prompt, params, request.app[REGISTRY])
     except ProblemList as problems:
         raise _invalid(problems, prompt) from None
     store = request.app[STORE]
-    prompt_id = body.get("prompt_id")
-    if not isinstance(prompt_id, str) or not prompt_id or store.state_of(prompt_id) is not None:
-        prompt_id = str(uuid.uuid4())
     extra = body.get("extra_data") if isinstance(body.get("extra_data"), dict) else {}
     client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
-    number = store.add(prompt_id, workflow.to_dict(), prompt, client_id, extra, steps.output_nodes, bool(body.get("front")))
+    prompt_id, number = await asyncio.to_thread(
+        _enqueue, store, body.get("prompt_id"), workflow=workflow.to_dict(), original=prompt, client_id=client_id,
+        extra=extra, output_nodes=steps.output_nodes, front=front,
+    )
     request.app[WORKERS].notify()
-    request.app[HUB].status(store.remaining())
-    return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": {}})
+    request.app[HUB].status(await asyncio.to_thread(store.remaining))
+    return json_response({"prompt_id": prompt_id, "number": number, "node_errors": {}})
 
 
 @routes.get("/prompt")
 async def queue_info(request: web.Request) -> web.Response:
-    return web.json_response({"exec_info": {"queue_remaining": request.app[STORE].remaining()}})
+    return json_response({"exec_info": {"queue_remaining": await asyncio.to_thread(request.app[STORE].remaining)}})
+
+
+def _queue_entries(store: QueueStore) -> dict[str, list[Any]]:
+    return {
+        "queue_running": [p.queue_entry() for p in store.in_state("running")],
+        "queue_pending": [p.queue_entry() for p in store.in_state("pending")],
+    }
 
 
 @routes.get("/queue")
 async def get_queue(request: web.Request) -> web.Response:
-    store = request.app[STORE]
-    return web.json_response({
-        "queue_running": [p.queue_entry() for p in store.in_state("running")],
-        "queue_pending": [p.queue_entry() for p in store.in_state("pending")],
-    })
+    return json_response(await asyncio.to_thread(_queue_entries, request.app[STORE]))
 
 
-def _clear_or_delete(body: dict[str, Any], delete: Callable[[list[str] | None], int]) -> int:
-    """ComfyUI's edit body: `{"clear": true}` drops everything, `{"delete": [ids]}` drops those."""
-    deleted = delete(None) if body.get("clear") else 0
-    ids = body.get("delete", [])
+def _edit(body: dict[str, Any]) -> tuple[bool, list[str]]:
+    """ComfyUI's edit body, checked whole before anything is dropped: `clear` (a bool) and `delete` (ids)."""
+    clear, ids = body.get("clear", False), body.get("delete", [])
+    if not isinstance(clear, bool):
+        raise json_error(400, "'clear' must be true or false")
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise json_error(400, "'delete' must be a list of prompt ids")
-    return deleted + (delete(ids) if ids else 0)
+    return clear, ids
+
+
+def _clear_or_delete(delete: Callable[[list[str] | None], int], clear: bool, ids: list[str]) -> int:
+    """`clear` drops everything, `delete` drops those ids."""
+    return (delete(None) if clear else 0) + (delete(ids) if ids else 0)
 
 
 @routes.post("/queue")
 async def edit_queue(request: web.Request) -> web.Response:
     store = request.app[STORE]
-    deleted = _clear_or_delete(await read_object(request), store.delete_pending)
-    request.app[HUB].status(store.remaining())
-    return web.json_response({"deleted": deleted})
+    clear, ids = _edit(await read_object(request))
+    deleted = await asyncio.to_thread(_clear_or_delete, store.delete_pending, clear, ids)
+    request.app[HUB].status(await asyncio.to_thread(store.remaining))
+    return json_response({"deleted": deleted})
 
 
 @routes.post("/interrupt")
 async def interrupt(request: web.Request) -> web.Response:
     prompt_id = (await read_object(request)).get("prompt_id")
-    return web.json_response({"interrupted": request.app[WORKERS].interrupt(prompt_id)})
+    if prompt_id is not None and not isinstance(prompt_id, str):
+        raise json_error(400, "'prompt_id' must be a prompt id (a string)")
+    return json_response({"interrupted": request.app[WORKERS].interrupt(prompt_id)})
+
+
+def _query_count(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_QUERY_COUNT):
+        raise json_error(400, f"{name} must be an integer from 0 to {MAX_QUERY_COUNT}, not {text[:40]!r}")
+    return int(text)
 
 
 @routes.get("/history")
 async def get_history(request: web.Request) -> web.Response:
-    max_items = request.query.get("max_items")
-    if max_items is not None and not max_items.isdigit():
-        raise json_error(400, "max_items must be a non-negative integer")
-    return web.json_response(request.app[STORE].history(int(max_items) if max_items else None))
+    """The newest finished prompts, a page at a time (`max_items`, at most the page size, and `offset`)."""
+    page = request.app[CONFIG].history_page_size
+    max_items = min(_query_count(request, "max_items", page), page)
+    offset = _query_count(request, "offset", 0)
+    return json_response(await asyncio.to_thread(request.app[STORE].history, max_items, offset=offset))
 
 
 @routes.get("/history/{prompt_id}")
 async def get_history_item(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STORE].history(prompt_id=request.match_info["prompt_id"]))
+    history = await asyncio.to_thread(request.app[STORE].history, prompt_id=request.match_info["prompt_id"])
+    return json_response(history)
 
 
 @routes.post("/history")
 async def edit_history(request: web.Request) -> web.Response:
-    deleted = _clear_or_delete(await read_object(request), request.app[STORE].delete_history)
-    return web.json_response({"deleted": deleted})
+    clear, ids = _edit(await read_object(request))
+    deleted = await asyncio.to_thread(_clear_or_delete, request.app[STORE].delete_history, clear, ids)
+    return json_response({"deleted": deleted})

@@ -1,12 +1,22 @@
-"""Middlewares: the access token, the cross-origin guard and (only when configured) CORS.
+"""Middlewares: the host allow-list, the origin allow-list, the access token and (only when configured) CORS.
+
+Any web page the user opens can send requests to 127.0.0.1, and with DNS
+rebinding it can do so under a name of its own (`evil.example` resolving to
+127.0.0.1), which makes its requests look same-origin. So without a token the
+server answers only requests whose `Host` is a name it is known by (loopback,
+the bind address, `--allow-host`), and 421 to the rest. An `Origin` is accepted
+only when it is one of those names on the port this server really listens on
+(any port for `--allow-host` names, which sit behind proxies), or an exact
+`--cors-origin`; it is never trusted for merely matching `Host`, which the
+attacker chooses. `Origin: null` (sandboxed frames, files) is always refused.
 
 With a token set, every request must carry it: `Authorization: Bearer <token>`,
 HTTP basic auth with the token as password (what ComfyUI clients send), or
 `?token=` (browsers cannot set headers on a WebSocket). A request that brings it
 in the query gets it back as a strict same-site cookie, so that opening the
-editor once at `/?token=…` lets its own requests through. Without CORS configured,
-a request from a web page of another origin is refused, so that a site the user
-visits cannot queue prompts on their machine.
+editor once at `/?token=…` lets its own requests through. The token is what
+protects then: any `Host` is answered, and a page is also same-origin when its
+origin matches `Host` (a rebound page has neither the token nor the cookie).
 """
 
 from __future__ import annotations
@@ -15,10 +25,11 @@ import base64
 import binascii
 import hmac
 from typing import Awaitable, Callable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
+from .bodies import json_error
 from .keys import CONFIG
 
 TOKEN_COOKIE = "nodeflow_token"
@@ -28,6 +39,8 @@ _CORS_HEADERS = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
     "Vary": "Origin",
 }
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_NOT_IN_HOSTS = "@/\\?# "
 
 
 def presented_token(request: web.Request) -> str | None:
@@ -42,34 +55,80 @@ def presented_token(request: web.Request) -> str | None:
     return request.query.get("token") or request.cookies.get(TOKEN_COOKIE)
 
 
+def _token_bytes(text: str) -> bytes:
+    # Header and argv text may hold undecodable bytes as surrogates; compare them as they came, never crash.
+    return text.encode("utf-8", "surrogatepass")
+
+
 @web.middleware
 async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.app[CONFIG].token
     if token is not None and request.method != "OPTIONS":
         given = presented_token(request)
-        if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-            raise web.HTTPUnauthorized(
-                text='{"error": {"type": "unauthorized", "message": "a valid token is required"}}',
-                content_type="application/json", headers={"WWW-Authenticate": 'Bearer realm="nodeflow"'},
-            )
+        if given is None or not hmac.compare_digest(_token_bytes(given), _token_bytes(token)):
+            raise json_error(401, "a valid token is required", headers={"WWW-Authenticate": 'Bearer realm="nodeflow"'})
     response = await handler(request)
     if token is not None and "token" in request.query and not response.prepared:
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict")
     return response
 
 
-def _same_origin(origin: str, host: str) -> bool:
-    return urlsplit(origin).netloc.lower() == host.lower()
+def host_name(netloc: str) -> str | None:
+    """The lower-case host name of `host[:port]` (IPv6 without brackets); None when it is not one."""
+    if any(char in netloc for char in _NOT_IN_HOSTS):
+        return None
+    try:
+        return urlsplit("//" + netloc).hostname
+    except ValueError:
+        return None
+
+
+@web.middleware
+async def guard_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    config = request.app[CONFIG]
+    host = request.headers.get(hdrs.HOST)
+    if config.token is None and host is not None and host_name(host) not in config.served_hosts:
+        served = ", ".join(sorted(config.served_hosts))
+        raise json_error(421, f"this server answers for {served} only, not {host!r}; to serve another name, "
+                              "start it with --allow-host NAME (and --token when it is reachable from other machines)")
+    return await handler(request)
+
+
+def _listening_port(request: web.Request) -> int | None:
+    """The port this connection really came in on (from the socket, not from a header)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    return sockname[1] if isinstance(sockname, tuple) else None
+
+
+def _port(origin: SplitResult) -> int | None:
+    try:
+        return origin.port or _DEFAULT_PORTS.get(origin.scheme)
+    except ValueError:
+        return None
+
+
+def _own_origin(request: web.Request, origin: str) -> bool:
+    """An origin this server is known by: one of its names on its own port, or on any port for --allow-host."""
+    config = request.app[CONFIG]
+    parts = urlsplit(origin)
+    name = host_name(parts.netloc)
+    if parts.scheme not in _DEFAULT_PORTS or name is None:
+        return False
+    if name in config.allow_host_names:
+        return True
+    if name in config.served_hosts and _port(parts) == _listening_port(request):
+        return True
+    return config.token is not None and parts.netloc.lower() == request.host.lower()
 
 
 @web.middleware
 async def guard_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
-    origin = request.headers.get("Origin")
-    if origin is None or _same_origin(origin, request.host):
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None or (origin != "null" and _own_origin(request, origin)):
         return await handler(request)
     allowed = request.app[CONFIG].cors_origins
-    if "*" not in allowed and origin not in allowed:
-        raise web.HTTPForbidden(text=f"cross-origin requests from {origin} are not allowed")
+    if origin == "null" or ("*" not in allowed and origin not in allowed):
+        raise json_error(403, f"requests from pages of {origin} are not allowed (see --cors-origin)")
     if request.method == "OPTIONS":
         response: web.StreamResponse = web.Response(status=204)
     else:

@@ -164,16 +164,14 @@ class QueueStore:
                 f"DELETE FROM prompts WHERE state = ? AND id IN ({marks})", (state, *prompt_ids)
             ).rowcount
 
-    def history(self, max_items: int | None = None, prompt_id: str | None = None) -> dict[str, Any]:
-        """Finished prompts in ComfyUI's history shape, oldest first (the newest `max_items`)."""
+    def history(self, max_items: int | None = None, prompt_id: str | None = None, offset: int = 0) -> dict[str, Any]:
+        """Finished prompts in ComfyUI's history shape, oldest first: the newest `max_items` after skipping `offset`."""
         query, args = "SELECT * FROM prompts WHERE state = ?", [DONE]
         if prompt_id is not None:
             query += " AND id = ?"
             args.append(prompt_id)
-        query += " ORDER BY finished DESC, number DESC"
-        if max_items is not None:
-            query += " LIMIT ?"
-            args.append(max_items)
+        query += " ORDER BY finished DESC, number DESC LIMIT ? OFFSET ?"
+        args += [-1 if max_items is None else max_items, offset]
         with self._lock:
             rows = self._db.execute(query, args).fetchall()
         return {row["id"]: _history_item(row) for row in reversed(rows)}

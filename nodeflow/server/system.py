@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ..device import memory_stats
-from .bodies import read_object
+from .bodies import json_response, read_object
 from .keys import STORE, WORKERS
 
 routes = web.RouteTableDef()
@@ -50,8 +50,8 @@ def system_stats(snapshots: list[dict[str, Any]], queue_remaining: int) -> dict[
 
 @routes.get("/system_stats")
 async def get_system_stats(request: web.Request) -> web.Response:
-    snapshots, remaining = request.app[WORKERS].snapshots(), request.app[STORE].remaining()
-    return web.json_response(await asyncio.to_thread(system_stats, snapshots, remaining))
+    snapshots, remaining = request.app[WORKERS].snapshots(), await asyncio.to_thread(request.app[STORE].remaining)
+    return json_response(await asyncio.to_thread(system_stats, snapshots, remaining))
 
 
 @routes.post("/free")
@@ -59,4 +59,4 @@ async def free(request: web.Request) -> web.Response:
     """Drop every cached output and model; takes effect as soon as the worker is between prompts."""
     await read_object(request)
     request.app[WORKERS].free()
-    return web.json_response({"freed": True})
+    return json_response({"freed": True})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ from aiohttp import web
 
 from ..problems import ProblemList
 from ..workflow import Workflow
-from .bodies import json_error, read_object
+from .bodies import json_error, json_response, loads_strict, read_object
 from .keys import CONFIG
 
 routes = web.RouteTableDef()
@@ -34,23 +35,27 @@ def _folders(request: web.Request) -> dict[str, Path]:
 def _summary(path: Path, source: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": path.name, "source": source, "read_only": source == "shipped"}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_strict(path.read_bytes(), path.name)
     except (OSError, ValueError):
         return {**entry, "error": "not readable JSON"}
-    meta = data.get("meta", {}) if isinstance(data, dict) else {}
-    params = data.get("params", {}) if isinstance(data, dict) else {}
+    data = data if isinstance(data, dict) else {}
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    params = data.get("params", {})
     return {**entry, "title": meta.get("title", path.stem), "description": meta.get("description", ""),
             "params": sorted(params) if isinstance(params, dict) else []}
 
 
-@routes.get("/workflows")
-async def list_workflows(request: web.Request) -> web.Response:
-    found = [
+def _summaries(folders: dict[str, Path]) -> list[dict[str, Any]]:
+    return [
         _summary(path, source)
-        for source, folder in _folders(request).items() if folder.is_dir()
+        for source, folder in folders.items() if folder.is_dir()
         for path in sorted(folder.glob("*.json")) if path.is_file() and not path.is_symlink()
     ]
-    return web.json_response({"workflows": found})
+
+
+@routes.get("/workflows")
+async def list_workflows(request: web.Request) -> web.Response:
+    return json_response({"workflows": await asyncio.to_thread(_summaries, _folders(request))})
 
 
 @routes.get("/workflows/{name}")
@@ -59,7 +64,12 @@ async def get_workflow(request: web.Request) -> web.Response:
     for folder in _folders(request).values():
         path = folder / name
         if path.is_file() and not path.is_symlink():
-            return web.Response(body=path.read_bytes(), content_type="application/json")
+            data = path.read_bytes()
+            try:
+                loads_strict(data, name)
+            except ValueError as exc:  # written by hand, or before NaN was refused: never hand it to a JSON.parse
+                raise json_error(422, f"{exc}; fix or delete the file") from None
+            return web.Response(body=data, content_type="application/json")
     raise json_error(404, f"no workflow named {name!r}")
 
 
@@ -71,7 +81,7 @@ async def save_workflow(request: web.Request) -> web.Response:
         raise json_error(409, f"{name!r} is a shipped workflow and read-only; save it under another name")
     body = await read_object(request)
     try:
-        workflow = Workflow.from_dict(body)
+        workflow = await asyncio.to_thread(Workflow.from_dict, body)
     except ProblemList as problems:
         raise json_error(400, "not a valid workflow file", problems=[p.to_dict() for p in problems.problems]) from None
     if "nodeflow" not in body:
@@ -81,4 +91,4 @@ async def save_workflow(request: web.Request) -> web.Response:
         raise json_error(403, f"{name!r} is a symbolic link")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-    return web.json_response({"name": name, "source": "user", "nodes": len(workflow.nodes)})
+    return json_response({"name": name, "source": "user", "nodes": len(workflow.nodes)})

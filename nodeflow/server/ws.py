@@ -7,6 +7,7 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
+from .bodies import dumps
 from .hub import Client
 from .keys import HUB, STORE
 from .messages import status_message
@@ -30,14 +31,15 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
     sid = request.query.get("clientId") or uuid.uuid4().hex
     client = hub.connect(sid, previews=request.query.get("previews", "") in ("1", "true"))
-    kind, data = status_message(request.app[STORE].remaining(), sid)
     reader = asyncio.create_task(_drain_incoming(ws, client))
     try:
-        await ws.send_json({"type": kind, "data": data})
+        # `sid` tells the client its id, which is a fresh one when the id it asked for is already connected.
+        kind, data = status_message(await asyncio.to_thread(request.app[STORE].remaining), client.sid)
+        await ws.send_json({"type": kind, "data": data}, dumps=dumps)
         while (frame := await client.outbox.get()) is not None:
             kind, payload = frame
             if kind == "json":
-                await ws.send_json(payload)
+                await ws.send_json(payload, dumps=dumps)
             else:
                 await ws.send_bytes(payload)
     except (ConnectionResetError, RuntimeError):
