@@ -7,8 +7,12 @@ import json
 
 import pytest
 from aiohttp import WSServerHandshakeError
+from aiohttp.test_utils import TestServer
 
-from tests.server_support import assert_still_serving, counting_workflow, served_state, start_client
+from nodeflow.server import create_app
+from tests.server_support import (
+    assert_still_serving, counting_workflow, make_config, served_state, servertest_registry, start_client,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -94,9 +98,23 @@ async def test_the_bind_address_is_served_when_it_is_a_concrete_one(aiohttp_clie
 
 async def test_with_a_token_any_host_is_served_to_whoever_has_the_token(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, token="s3cret")
-    lan = {"Host": f"192.168.1.5:{client.port}", "Origin": f"http://192.168.1.5:{client.port}"}
+    lan = {"Host": f"192.168.1.5:{client.port}"}
     assert (await client.get("/queue", headers=lan)).status == 401
     assert (await client.get("/queue", headers={**lan, "Authorization": "Bearer s3cret"})).status == 200
+    rebound_page = {**lan, "Origin": f"http://192.168.1.5:{client.port}", "Authorization": "Bearer s3cret"}
+    assert (await client.get("/queue", headers=rebound_page)).status == 403  # the socket's address is 127.0.0.1
+
+
+async def test_a_page_from_the_address_the_client_reached_the_server_at_is_its_own(aiohttp_client, tmp_path):
+    """A LAN user opens the editor at the machine's own address: that address comes from the socket, not a header."""
+    app = create_app(make_config(tmp_path, host="0.0.0.0", token="s3cret"), servertest_registry())
+    client = await aiohttp_client(TestServer(app, host="127.0.0.2"))  # any local address but the loopback names
+    own = {"Host": f"127.0.0.2:{client.port}", "Origin": f"http://127.0.0.2:{client.port}",
+           "Authorization": "Bearer s3cret"}
+    response = await client.post("/prompt", json={"prompt": counting_workflow()}, headers=own)
+    assert response.status == 200
+    other_port = {**own, "Origin": f"http://127.0.0.2:{client.port + 1}"}
+    assert (await client.get("/queue", headers=other_port)).status == 403
 
 
 async def test_a_non_ascii_token_is_refused_not_a_crash(aiohttp_client, tmp_path):

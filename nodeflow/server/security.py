@@ -4,19 +4,22 @@ Any web page the user opens can send requests to 127.0.0.1, and with DNS
 rebinding it can do so under a name of its own (`evil.example` resolving to
 127.0.0.1), which makes its requests look same-origin. So without a token the
 server answers only requests whose `Host` is a name it is known by (loopback,
-the bind address, `--allow-host`), and 421 to the rest. An `Origin` is accepted
-only when it is one of those names on the port this server really listens on
-(any port for `--allow-host` names, which sit behind proxies), or an exact
-`--cors-origin`; it is never trusted for merely matching `Host`, which the
-attacker chooses. `Origin: null` (sandboxed frames, files) is always refused.
+the bind address, the local address the connection came in on, `--allow-host`),
+and 421 to the rest. An `Origin` is accepted only when it is one of those names
+on the port this server really listens on (any port for `--allow-host` names,
+which sit behind proxies), or an exact `--cors-origin`; it is never trusted for
+merely matching `Host`, which the attacker chooses. The local address and port
+come from the socket, never from a header, so a LAN user who opens the editor at
+the machine's own address is let in while a rebound name is not. `Origin: null`
+(sandboxed frames, files) is always refused.
 
 With a token set, every request must carry it: `Authorization: Bearer <token>`,
 HTTP basic auth with the token as password (what ComfyUI clients send), or
 `?token=` (browsers cannot set headers on a WebSocket). A request that brings it
 in the query gets it back as a strict same-site cookie, so that opening the
 editor once at `/?token=…` lets its own requests through. The token is what
-protects then: any `Host` is answered, and a page is also same-origin when its
-origin matches `Host` (a rebound page has neither the token nor the cookie).
+protects then, so any `Host` is answered (a rebound page has neither the token
+nor the cookie); the Origin rule stays the same.
 """
 
 from __future__ import annotations
@@ -83,21 +86,30 @@ def host_name(netloc: str) -> str | None:
         return None
 
 
+def _local_address(request: web.Request) -> tuple[str | None, int | None]:
+    """The address and port this connection really came in on (from the socket, not from a header)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if not isinstance(sockname, tuple):
+        return None, None
+    return str(sockname[0]).lower(), sockname[1]
+
+
+def _known_names(request: web.Request) -> frozenset[str]:
+    """The names this server answers for: the configured ones and the address the client reached it at."""
+    address, _ = _local_address(request)
+    served = request.app[CONFIG].served_hosts
+    return served | {address} if address else served
+
+
 @web.middleware
 async def guard_host(request: web.Request, handler: Handler) -> web.StreamResponse:
     config = request.app[CONFIG]
     host = request.headers.get(hdrs.HOST)
-    if config.token is None and host is not None and host_name(host) not in config.served_hosts:
+    if config.token is None and host is not None and host_name(host) not in _known_names(request):
         served = ", ".join(sorted(config.served_hosts))
         raise json_error(421, f"this server answers for {served} only, not {host!r}; to serve another name, "
                               "start it with --allow-host NAME (and --token when it is reachable from other machines)")
     return await handler(request)
-
-
-def _listening_port(request: web.Request) -> int | None:
-    """The port this connection really came in on (from the socket, not from a header)."""
-    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
-    return sockname[1] if isinstance(sockname, tuple) else None
 
 
 def _port(origin: SplitResult) -> int | None:
@@ -116,9 +128,7 @@ def _own_origin(request: web.Request, origin: str) -> bool:
         return False
     if name in config.allow_host_names:
         return True
-    if name in config.served_hosts and _port(parts) == _listening_port(request):
-        return True
-    return config.token is not None and parts.netloc.lower() == request.host.lower()
+    return name in _known_names(request) and _port(parts) == _local_address(request)[1]
 
 
 @web.middleware
