@@ -72,7 +72,8 @@ _EXPOSED_WARNING = """
 !!  WARNING: nodeflow is listening on {host} WITHOUT a token.
 !!  Anyone who can reach this machine can queue prompts and read your images.
 !!  Restart with --token SECRET (clients then send `Authorization: Bearer SECRET`).
-!!  Without a token only requests for {names} are answered;
+!!  Without a token only requests for {names} (or this machine's
+!!  address) are answered;
 !!  add the names this machine is reached by with --allow-host NAME.
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 """
