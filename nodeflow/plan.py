@@ -175,6 +175,21 @@ def _param_problems(workflow: Workflow, registry: Registry) -> list[Problem]:
     return problems
 
 
+def _pixel_problems(steps: Iterable[Step], limits: Limits) -> list[Problem]:
+    """The pixel budget: what the steps make, summed, against `limits.max_pixels`; the largest maker is named."""
+    made = [(step, count) for step in steps if (count := step.definition.pixels_made(step.literals))]
+    total = sum(count for _, count in made)
+    if total <= limits.max_pixels:
+        return []
+    step, count = max(made, key=lambda item: item[1])
+    names = step.definition.pixels
+    figures = f"{' × '.join(names)} = {' × '.join(str(step.literals[n]) for n in names)} = {count:,} pixels"
+    if len(made) > 1:
+        figures += f" ({total:,} with the {len(made) - 1} other node(s) that make pixels)"
+    message = f"makes {figures}, over the limit of {limits.max_pixels:,} pixels per prompt"
+    return [Problem("too_many_pixels", message, step.node_id, names[0])]
+
+
 def _needed(graph: nx.DiGraph, wanted: list[str]) -> set[str]:
     """The wanted nodes and every node they read from, transitively."""
     needed = {n for n in wanted if n in graph}
@@ -219,9 +234,10 @@ def plan(
         wanted = list(targets)
         missing = [t for t in wanted if t not in workflow.nodes]
         problems += [Problem("missing_node", "requested output node does not exist", t) for t in missing]
+    needed = _needed(graph, wanted)
+    problems += _pixel_problems((step for node_id, step in steps.items() if node_id in needed), limits)
     if problems:
         raise ProblemList(problems)
-    needed = _needed(graph, wanted)
     order = [n for n in nx.topological_sort(graph) if n in needed]
     return Plan([steps[n] for n in order], wanted)
 
