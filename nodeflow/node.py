@@ -80,9 +80,9 @@ class NodeDef:
 
     def pixels_made(self, literals: dict[str, Any]) -> int | None:
         """The pixels this node makes with these literal inputs (the product of its `pixels` inputs), or None
-        when it declares none or one of them is unset or linked (known only when it runs)."""
+        when it declares none or one of them is unset, linked (known only when it runs) or negative."""
         values = [literals.get(name) for name in self.pixels]
-        if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        if not values or not all(type(v) is int and v >= 0 for v in values):
             return None
         return math.prod(values)
 

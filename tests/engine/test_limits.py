@@ -1,16 +1,13 @@
 """Validation stays cheap and bounded: a node cap, a pixel budget, and "did you mean" hints only where cheap."""
 
-from typing import Annotated
-
 import pytest
-from pydantic import Field
 
 from nodeflow import Executor, Limits, NodeDefinitionError, ProblemList, Registry, Workflow, node, plan, validate
 from nodeflow.plan import HINT_BUDGET, HINT_MAX_CANDIDATES
 
 from .pack import math_nodes
 
-Size = Annotated[int, Field(ge=1)] | None
+Size = int | None
 
 
 @node("canvas.blank", category="test", pixels=("width", "height", "batch"))
@@ -106,6 +103,12 @@ def test_pixel_budget_is_for_the_whole_prompt(canvas_registry):
 def test_sizes_left_unset_are_not_counted(canvas_registry):
     workflow = wf({"a": canvas(width=100_000), "s": shown("a")})
     assert validate(workflow, canvas_registry, Limits(max_pixels=100)) == []
+
+
+def test_a_negative_size_does_not_offset_the_pixels_of_other_nodes(canvas_registry):
+    workflow = wf({"big": canvas(width=5000, height=5000), "odd": canvas(width=-5000, height=5000),
+                   "s": shown("big"), "t": shown("odd")})
+    assert [p.code for p in validate(workflow, canvas_registry)] == ["too_many_pixels"]
 
 
 def test_nodes_that_will_not_run_are_not_counted(canvas_registry):
