@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from nodeflow import Folders, Registry, node
 from nodeflow.server.store import QueueStore
+from nodeflow.server.worker import Worker
 
 
 def _add(store: QueueStore, prompt_id: str) -> None:
@@ -106,3 +108,31 @@ def test_a_queue_written_before_attempts_were_counted_is_migrated(tmp_path):
     assert store.recovered == 1
     assert store.claim("w").attempts == 1
 
+
+class _Silent:
+    def send(self, message, sid): pass
+    def send_preview(self, frame, sid): pass
+    def wants_previews(self, sid): return False
+    def status(self, queue_remaining): pass
+
+
+def test_prompt_still_running_when_a_graceful_stop_gives_up_waiting_is_released_without_counting(tmp_path):
+    started, unblock = threading.Event(), threading.Event()
+
+    @node("stuck.step", category="test", output_node=True)
+    def stuck() -> None:
+        started.set()
+        unblock.wait(10)  # a long step that never checks for interrupts
+        raise RuntimeError("cut short")
+
+    store = QueueStore(tmp_path / "q.sqlite3", max_attempts=1)
+    workflow = {"nodeflow": 1, "nodes": {"s": {"type": "stuck.step", "inputs": {}}}}
+    store.add("p", workflow, workflow, None, {}, ["s"])
+    worker = Worker("0", Registry([stuck]), "cpu", Folders(output=tmp_path), store, _Silent())
+    worker.start()
+    assert started.wait(10)
+    worker.stop(timeout=0.05)
+    assert store.state_of("p") == "pending"
+    unblock.set()
+    worker.join(10)
+    assert QueueStore(tmp_path / "q.sqlite3", max_attempts=1).claim("w").attempts == 1

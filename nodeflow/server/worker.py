@@ -188,6 +188,9 @@ class Worker(threading.Thread):
         self.interrupt()
         self.wake.set()
         self.join(timeout)
+        running = self.snapshot["running"]
+        if self.is_alive() and running is not None:
+            self.store.release(running)  # stuck in a long step at shutdown: a graceful stop, not a crashed attempt
 
 
 class WorkerPool:
