@@ -116,9 +116,13 @@ class Workflow:
 
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
+        """Read a workflow file: OSError when it cannot be read, ProblemList when it is not a JSON workflow."""
+        raw = Path(path).read_bytes()
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ProblemList([Problem("format", f"{path} is not UTF-8 text (a binary file?): {exc}")]) from exc
+        except (ValueError, RecursionError) as exc:  # bad JSON, a number too long to convert, nesting too deep
             raise ProblemList([Problem("format", f"{path} is not valid JSON: {exc}")]) from exc
         return cls.from_dict(data)
 
