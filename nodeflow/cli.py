@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .limits import DEFAULT_LIMITS, Limits
 
@@ -19,7 +19,9 @@ class CommandError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    """argparse, with its errors as one line like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INVALID, f"error: {message} (see `{self.prog} --help`)\n")
 
 
