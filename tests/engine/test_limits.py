@@ -7,11 +7,9 @@ from nodeflow.plan import HINT_BUDGET, HINT_MAX_CANDIDATES
 
 from .pack import math_nodes
 
-Size = int | None
-
 
 @node("canvas.blank", category="test", pixels=("width", "height", "batch"))
-def blank(width: Size = None, height: Size = None, batch: int = 1) -> int:
+def blank(width: int | None = None, height: int | None = None, batch: int = 1) -> int:
     return (width or 1) * (height or 1) * batch
 
 
