@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from .limits import DEFAULT_LIMITS, Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A mistake in the command or the files it names: one line `error: ...` on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INVALID, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -18,36 +38,64 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep or not name:
-            raise SystemExit(f"--param needs NAME=VALUE, got {pair!r}")
+            raise CommandError(f"--param needs NAME=VALUE, got {pair!r}")
         values[name] = parse_param_value(text)
     return values
 
 
 def _registry(args: argparse.Namespace):
-    from .registry import default_registry
+    from .registry import DuplicateNodeType, NodeLoadError, default_registry
 
-    return default_registry(args.nodes_dir or ())
+    try:
+        return default_registry(args.nodes_dir or ())
+    except (NodeLoadError, DuplicateNodeType) as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _load(path: str):
     from .workflow import Workflow
 
-    return Workflow.load(path)
+    try:
+        return Workflow.load(path)
+    except IsADirectoryError as exc:
+        raise CommandError(f"workflow {path} is a folder, not a file") from exc
+    except OSError as exc:
+        raise CommandError(f"cannot read workflow {path}: {exc.strerror or exc}") from exc
+
+
+def _report_path(text: str | None) -> Path | None:
+    """The --report file, checked before the run, so that a long run does not end in an unwritable path."""
+    if text is None:
+        return None
+    path = Path(text)
+    if path.is_dir():
+        raise CommandError(f"--report {text} is a folder; give the name of a file to write")
+    if not path.parent.is_dir():
+        raise CommandError(f"--report {text}: folder {path.parent} does not exist")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise CommandError(f"--report {text} cannot be written (permission denied)")
+    return path
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(max_pixels=args.max_pixels)
 
 
 def _print_problems(problems) -> None:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    if len(problems) > 1:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .plan import validate
     from .problems import ProblemList
 
+    params = _params(args.param)
     try:
-        workflow = _load(args.workflow).with_params(_params(args.param))
-        problems = validate(workflow, _registry(args))
+        workflow = _load(args.workflow).with_params(params)
+        problems = validate(workflow, _registry(args), _limits(args))
     except ProblemList as exc:
         problems = exc.problems
     if problems:
@@ -63,13 +111,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .problems import ProblemList
     from .progress import ProgressBar
 
-    folders = Folders(output=Path(args.output), input=Path(args.input_dir), models=[Path(m) for m in args.models_dir],
-                      trust_paths=True)
-    executor = Executor(_registry(args), device=args.device, folders=folders)
+    params = _params(args.param)
+    report_path = _report_path(args.report)
     try:
         workflow = _load(args.workflow)
+        registry = _registry(args)
+        folders = Folders(output=Path(args.output), input=Path(args.input_dir),
+                          models=[Path(m) for m in args.models_dir], trust_paths=True)
+        executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args))
         with ProgressBar() as bar:
-            report = executor.run(workflow, params=_params(args.param), on_event=bar)
+            report = executor.run(workflow, params=params, on_event=bar)
     except ProblemList as exc:
         _print_problems(exc.problems)
         return EXIT_INVALID
@@ -84,8 +135,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(failure.traceback, file=sys.stderr)
     if report.interrupted:
         print("interrupted", file=sys.stderr)
-    if args.report:
-        Path(args.report).write_text(json.dumps(report.summary(), indent=2))
+    if report_path is not None:
+        try:
+            report_path.write_text(json.dumps(report.summary(), indent=2))
+        except OSError as exc:
+            raise CommandError(f"cannot write --report {report_path}: {exc.strerror or exc}") from exc
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -107,8 +161,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _add_limits(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_LIMITS.max_pixels, metavar="N",
+                         help="pixel budget: width × height × batch summed over the workflow's nodes "
+                              f"(default {DEFAULT_LIMITS.max_pixels:,})")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nodeflow", description="Typed node workflows for diffusion models.")
+    parser = _Parser(prog="nodeflow", description="Typed node workflows for diffusion models.")
     parser.add_argument("--nodes-dir", action="append", type=Path, help="extra folder of node modules (*.py)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -122,11 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
     run.add_argument("--report", help="write the run report (executed, cached, seconds) as JSON here")
     run.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed nodes")
+    _add_limits(run)
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a workflow and print every problem")
     validate.add_argument("workflow")
     validate.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    _add_limits(validate)
     validate.set_defaults(func=cmd_validate)
 
     nodes = sub.add_parser("nodes", help="list node types")
@@ -162,7 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from .events import (
     RunStarted, Subscriber,
 )
 from .folders import Folders
+from .limits import DEFAULT_LIMITS, Limits
 from .models import ModelService, node_device
 from .plan import Plan, Step, plan
 from .registry import Registry
@@ -85,7 +86,8 @@ class Executor:
     """Runs workflows on one device with one cache; one run at a time.
 
     The cache, models and device live as long as the executor: a server worker
-    or a Python session keeps one and re-runs only what changed.
+    or a Python session keeps one and re-runs only what changed. Every workflow
+    is validated against `limits` (node cap, pixel budget) before it runs.
     """
 
     def __init__(
@@ -94,8 +96,10 @@ class Executor:
         cache: OutputCache | None = None,
         device: str = "auto",
         folders: Folders | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.registry = registry
+        self.limits = limits
         self.cache = cache if cache is not None else OutputCache()
         self.device = resolve_device(device)
         self.folders = folders or Folders()
@@ -140,7 +144,7 @@ class Executor:
         digest = f"{workflow.digest()}{targets}"
         compiled = self._plans.get(digest)
         if compiled is None:
-            steps = plan(workflow, self.registry, targets)
+            steps = plan(workflow, self.registry, targets, self.limits)
             reads_outside = any(step.definition.fingerprint for step in steps.steps)
             compiled = (steps, None if reads_outside else self.cache_keys(steps))
             self._plans[digest] = compiled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, get_origin
@@ -59,6 +60,7 @@ class NodeDef:
     context_arg: str | None
     returns_tuple: bool
     fingerprint: Callable[..., str] | None = None
+    pixels: tuple[str, ...] = ()
     output_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,14 @@ class NodeDef:
         if isinstance(ref, int):
             return self.output_names[ref] if 0 <= ref < len(self.output_names) else None
         return ref if ref in self.outputs else None
+
+    def pixels_made(self, literals: dict[str, Any]) -> int | None:
+        """The pixels this node makes with these literal inputs (the product of its `pixels` inputs), or None
+        when it declares none or one of them is unset, linked (known only when it runs) or negative."""
+        values = [literals.get(name) for name in self.pixels]
+        if not values or not all(type(v) is int and v >= 0 for v in values):
+            return None
+        return math.prod(values)
 
     def call(self, kwargs: dict[str, Any], ctx: Context) -> dict[str, Any]:
         if self.context_arg:
@@ -134,6 +144,13 @@ def _inputs(func: Callable[..., Any], hints: dict[str, Any], where: str) -> tupl
     return inputs, context_arg
 
 
+def _pixel_inputs(pixels: tuple[str, ...], inputs: dict[str, InputSpec], where: str) -> tuple[str, ...]:
+    for name in pixels:
+        if name not in inputs or not inputs[name].is_widget:
+            raise NodeDefinitionError(f"{where}: pixels names {name!r}, which is not one of its literal inputs")
+    return tuple(pixels)
+
+
 def node(
     type_id: str,
     *,
@@ -143,6 +160,7 @@ def node(
     output_node: bool = False,
     output: str | None = None,
     fingerprint: Callable[..., str] | None = None,
+    pixels: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a typed function as a node.
 
@@ -152,6 +170,9 @@ def node(
     point (save, preview): runs are planned backwards from them. `fingerprint`
     gets the node's literal inputs and returns a string describing outside state
     it reads (file size and mtime), so that a change there invalidates the cache.
+    `pixels` names the integer inputs whose product is the number of pixels the
+    node makes (e.g. `("width", "height", "batch_size")`): validation adds them
+    up over a prompt and refuses it beyond `Limits.max_pixels`.
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,6 +189,7 @@ def node(
             raise NodeDefinitionError(f"{where}: missing return annotation (use -> None for no outputs)")
         inputs, context_arg = _inputs(func, hints, where)
         outputs, returns_tuple = _outputs(hints["return"], output, where)
+        pixel_inputs = _pixel_inputs(pixels, inputs, where)
         func.__nodeflow__ = NodeDef(  # type: ignore[attr-defined]
             type_id=type_id,
             func=func,
@@ -181,6 +203,7 @@ def node(
             context_arg=context_arg,
             returns_tuple=returns_tuple,
             fingerprint=fingerprint,
+            pixels=pixel_inputs,
         )
         return func
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Iterable
 
 import networkx as nx
 from pydantic import ValidationError
 
+from .limits import DEFAULT_LIMITS, Limits
 from .node import InputSpec, NodeDef
 from .problems import Problem, ProblemList
 from .registry import Registry
@@ -29,9 +31,32 @@ class Plan:
     output_nodes: list[str]
 
 
-def _suggest(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+HINT_BUDGET = 20  # "did you mean" hints per validation
+HINT_MAX_CANDIDATES = 500
+HINT_MAX_NAME_CHARS = 100
+
+
+class _Hints:
+    """"Did you mean" hints, only where they are cheap.
+
+    difflib compares a name with every candidate, so a hint for every broken
+    link of a large workflow costs nodes × nodes comparisons: a few thousand
+    nodes froze a server for a minute. Hence a few hints per validation, and
+    none from long candidate lists or for long names.
+    """
+
+    def __init__(self) -> None:
+        self.left = HINT_BUDGET
+
+    def suggest(self, name: str, choices: Iterable[str]) -> str:
+        if self.left <= 0 or len(name) > HINT_MAX_NAME_CHARS:
+            return ""
+        candidates = list(islice(choices, HINT_MAX_CANDIDATES + 1))
+        if len(candidates) > HINT_MAX_CANDIDATES:
+            return ""
+        self.left -= 1
+        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+        return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _literal_problem(node_id: str, spec: InputSpec, value: Any) -> tuple[Any, Problem | None]:
@@ -51,11 +76,11 @@ def _literal_problem(node_id: str, spec: InputSpec, value: Any) -> tuple[Any, Pr
 
 
 def _link_problem(
-    workflow: Workflow, registry: Registry, node_id: str, spec: InputSpec, link: Link
+    workflow: Workflow, registry: Registry, node_id: str, spec: InputSpec, link: Link, hints: _Hints
 ) -> tuple[str | None, Problem | None]:
     source = workflow.nodes.get(link.node)
     if source is None:
-        hint = _suggest(link.node, workflow.nodes)
+        hint = hints.suggest(link.node, workflow.nodes)
         message = f"links to node {link.node!r}, which does not exist{hint}"
         return None, Problem("missing_node", message, node_id, spec.name)
     source_def = registry.get(source.type)
@@ -76,11 +101,11 @@ def _link_problem(
 
 
 def _check_node(
-    workflow: Workflow, registry: Registry, node_id: str, node: NodeSpec, problems: list[Problem]
+    workflow: Workflow, registry: Registry, node_id: str, node: NodeSpec, problems: list[Problem], hints: _Hints
 ) -> Step | None:
     definition = registry.get(node.type)
     if definition is None:
-        hint = _suggest(node.type, (d.type_id for d in registry))
+        hint = hints.suggest(node.type, (d.type_id for d in registry))
         problems.append(Problem("unknown_type", f"unknown node type {node.type!r}{hint}", node_id))
         return None
     literals: dict[str, Any] = {}
@@ -89,13 +114,13 @@ def _check_node(
     for name, value in node.inputs.items():
         spec = definition.inputs.get(name)
         if spec is None:
-            hint = _suggest(name, definition.inputs)
+            hint = hints.suggest(name, definition.inputs)
             problems.append(Problem("unknown_input", f"{node.type} has no input {name!r}{hint}", node_id, name))
             ok = False
             continue
         link = as_link(value)
         if link is not None:
-            output, problem = _link_problem(workflow, registry, node_id, spec, link)
+            output, problem = _link_problem(workflow, registry, node_id, spec, link, hints)
             if output is not None:
                 links[name] = (link.node, output)
         else:
@@ -150,15 +175,49 @@ def _param_problems(workflow: Workflow, registry: Registry) -> list[Problem]:
     return problems
 
 
-def plan(workflow: Workflow, registry: Registry, targets: Iterable[str] | None = None) -> Plan:
+def _pixel_problems(steps: Iterable[Step], limits: Limits) -> list[Problem]:
+    """The pixel budget: what the steps make, summed, against `limits.max_pixels`; the largest maker is named."""
+    made = [(step, count) for step in steps if (count := step.definition.pixels_made(step.literals))]
+    total = sum(count for _, count in made)
+    if total <= limits.max_pixels:
+        return []
+    step, count = max(made, key=lambda item: item[1])
+    names = step.definition.pixels
+    figures = f"{' × '.join(names)} = {' × '.join(str(step.literals[n]) for n in names)} = {count:,} pixels"
+    if len(made) > 1:
+        figures += f" ({total:,} with the {len(made) - 1} other node(s) that make pixels)"
+    message = f"makes {figures}, over the limit of {limits.max_pixels:,} pixels per prompt"
+    return [Problem("too_many_pixels", message, step.node_id, names[0])]
+
+
+def _needed(graph: nx.DiGraph, wanted: list[str]) -> set[str]:
+    """The wanted nodes and every node they read from, transitively."""
+    needed = {n for n in wanted if n in graph}
+    frontier = list(needed)
+    while frontier:
+        for parent in graph.predecessors(frontier.pop()):
+            if parent not in needed:
+                needed.add(parent)
+                frontier.append(parent)
+    return needed
+
+
+def plan(
+    workflow: Workflow, registry: Registry, targets: Iterable[str] | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Plan:
     """Check everything, then order the steps that the output nodes (or `targets`) need.
 
-    Raises ProblemList with every problem found, sorted by node and input.
+    Raises ProblemList with every problem found, sorted by node and input; a
+    workflow over `limits.max_nodes` is refused before any node is looked at.
     """
+    if len(workflow.nodes) > limits.max_nodes:
+        message = f"the workflow has {len(workflow.nodes):,} nodes, over the limit of {limits.max_nodes:,} per prompt"
+        raise ProblemList([Problem("too_many_nodes", message)])
     problems: list[Problem] = []
     steps = {}
+    hints = _Hints()
     for node_id, node in workflow.nodes.items():
-        step = _check_node(workflow, registry, node_id, node, problems)
+        step = _check_node(workflow, registry, node_id, node, problems, hints)
         if step is not None:
             steps[node_id] = step
     problems += _param_problems(workflow, registry)
@@ -175,22 +234,17 @@ def plan(workflow: Workflow, registry: Registry, targets: Iterable[str] | None =
         wanted = list(targets)
         missing = [t for t in wanted if t not in workflow.nodes]
         problems += [Problem("missing_node", "requested output node does not exist", t) for t in missing]
+    needed = _needed(graph, wanted)
+    problems += _pixel_problems((step for node_id, step in steps.items() if node_id in needed), limits)
     if problems:
         raise ProblemList(problems)
-    needed = set(wanted)
-    frontier = list(wanted)
-    while frontier:
-        for parent in graph.predecessors(frontier.pop()):
-            if parent not in needed:
-                needed.add(parent)
-                frontier.append(parent)
     order = [n for n in nx.topological_sort(graph) if n in needed]
     return Plan([steps[n] for n in order], wanted)
 
 
-def validate(workflow: Workflow, registry: Registry) -> list[Problem]:
+def validate(workflow: Workflow, registry: Registry, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
     try:
-        plan(workflow, registry)
+        plan(workflow, registry, limits=limits)
     except ProblemList as exc:
         return exc.problems
     return []

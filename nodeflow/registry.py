@@ -14,7 +14,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .node import NodeDef, definition_of
 from .typing_rules import link_problem, socket_classes
@@ -24,6 +24,10 @@ ENTRY_POINT_GROUP = "nodeflow.nodes"
 
 class DuplicateNodeType(ValueError):
     """Two node functions claim the same type id."""
+
+
+class NodeLoadError(ImportError):
+    """A node folder or module that cannot be loaded; the message names it and why."""
 
 
 class Registry:
@@ -107,8 +111,18 @@ def default_registry(nodes_dirs: Iterable[Path] = (), entry_points_enabled: bool
         registry.add_module(module)
     if entry_points_enabled:
         for entry in entry_points(group=ENTRY_POINT_GROUP):
-            registry.add_module(importlib.import_module(entry.value.split(":")[0]))
-    for folder in nodes_dirs:
-        for path in sorted(Path(folder).glob("*.py")):
-            registry.add_module(load_module_file(path))
+            module_name = entry.value.split(":")[0]
+            registry.add_module(_loaded(f"node pack {entry.name!r}", importlib.import_module, module_name))
+    for folder in map(Path, nodes_dirs):
+        if not folder.is_dir():
+            raise NodeLoadError(f"nodes folder {folder} does not exist or is not a folder")
+        for path in sorted(folder.glob("*.py")):
+            registry.add_module(_loaded(f"node module {path}", load_module_file, path))
     return registry
+
+
+def _loaded(what: str, load: Callable[[Any], ModuleType], source: Any) -> ModuleType:
+    try:
+        return load(source)
+    except Exception as exc:  # noqa: BLE001 - any failure of a node module's own code
+        raise NodeLoadError(f"cannot load {what}: {type(exc).__name__}: {exc}") from exc

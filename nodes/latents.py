@@ -46,7 +46,8 @@ def default_size(unet: UNet, vae: VAE) -> tuple[int, int]:
     return height * factor, width * factor
 
 
-@node("latents.empty", category="latent", version="1.0.0", display_name="Empty Latents (Noise)")
+@node("latents.empty", category="latent", version="1.0.0", display_name="Empty Latents (Noise)",
+      pixels=("width", "height", "batch_size"))
 def empty_latents(
     ctx: Context, unet: UNet, vae: VAE, width: Size = None, height: Size = None,
     batch_size: Annotated[int, Field(ge=1, le=64)] = 1, seed: Seed = 0,

@@ -1,6 +1,6 @@
 """A worker asks nodes for previews only while a client is watching them."""
 
-from nodeflow import Context, Folders, Registry, node
+from nodeflow import Context, Folders, Limits, Registry, node
 from nodeflow.server.store import QueuedPrompt
 from nodeflow.server.worker import PromptRunner
 
@@ -33,3 +33,10 @@ def run(tmp_path, previews: bool) -> list:
 def test_previews_are_made_only_for_watching_clients(tmp_path):
     assert run(tmp_path, previews=False) == []
     assert run(tmp_path, previews=True) == [b"frame", b"frame"]
+
+
+def test_runner_validates_prompts_against_its_limits(tmp_path):
+    runner = PromptRunner(Registry([count, sink]), "cpu", Folders(output=tmp_path), Limits(max_nodes=1))
+    outcome = runner.run(QueuedPrompt("p", 1, WORKFLOW, WORKFLOW, None, {}, ["s"]), lambda message: None, print)
+    [[kind, error]] = outcome.messages
+    assert outcome.status == "error" and kind == "execution_error" and "too_many_nodes" in error["exception_message"]

@@ -2,21 +2,30 @@
 
 A prompt is `pending`, `running` or `done`. Every state change is committed
 before anyone is told about it, so a `kill -9` loses nothing: at the next start
-prompts that were running go back to the queue and run again.
+prompts that were running go back to the queue and run again. Each claim counts
+an attempt; a prompt that was running when the server stopped `max_attempts`
+times (one that takes the process down, say by running out of memory) is
+marked failed instead, so that the rest of the queue runs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from .messages import PromptMessages
+
+log = logging.getLogger(__name__)
 PENDING, RUNNING, DONE = "pending", "running", "done"
 MAX_HISTORY = 10_000  # finished prompts kept; the oldest go first (ComfyUI keeps as many)
+MAX_ATTEMPTS = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS prompts (
@@ -34,7 +43,8 @@ CREATE TABLE IF NOT EXISTS prompts (
     worker TEXT,
     status TEXT,
     outputs TEXT,
-    messages TEXT
+    messages TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS prompts_by_state ON prompts (state, number);
 """
@@ -51,6 +61,7 @@ class QueuedPrompt:
     client_id: str | None
     extra: dict[str, Any]
     output_nodes: list[str]
+    attempts: int = 0  # claims so far, this one included
 
     def queue_entry(self) -> list[Any]:
         """ComfyUI's queue/history item: [number, prompt_id, prompt, extra_data, outputs_to_execute]."""
@@ -60,13 +71,23 @@ class QueuedPrompt:
 def _prompt(row: sqlite3.Row) -> QueuedPrompt:
     return QueuedPrompt(
         row["id"], row["number"], json.loads(row["workflow"]), json.loads(row["original"]), row["client_id"],
-        json.loads(row["extra"]), json.loads(row["output_nodes"]),
+        json.loads(row["extra"]), json.loads(row["output_nodes"]), row["attempts"],
     )
 
 
+def _stopped_too_often(prompt_id: str, attempts: int) -> list[Any]:
+    """The history messages of a prompt that is not retried: one `execution_error` that says why."""
+    messages = PromptMessages(prompt_id)
+    reason = (f"not retried: this prompt was running when the server stopped {attempts} times "
+              "(it may be what takes the server down, e.g. by running out of memory); queue it again to retry")
+    messages.error(None, None, reason, "ServerStopped", "")
+    return messages.history
+
+
 class QueueStore:
-    def __init__(self, path: Path | str, max_history: int = MAX_HISTORY) -> None:
+    def __init__(self, path: Path | str, max_history: int = MAX_HISTORY, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.max_history = max_history
+        self.max_attempts = max_attempts
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
@@ -74,9 +95,39 @@ class QueueStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
-            self.recovered = self._db.execute(
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(prompts)")}
+            if "attempts" not in columns:  # a queue file from before attempts were counted
+                self._db.execute("ALTER TABLE prompts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+        self.recovered = self._recover()
+
+    def _recover(self) -> int:
+        """After a crash: prompts left running go back to the queue (their count is returned), unless that was
+        their last attempt."""
+        with self._transaction() as db:
+            abandoned = db.execute(
+                "SELECT id, attempts FROM prompts WHERE state = ? AND attempts >= ?", (RUNNING, self.max_attempts)
+            ).fetchall()
+            for row in abandoned:
+                self._finish(db, row["id"], "error", {}, _stopped_too_often(row["id"], row["attempts"]))
+            requeued = db.execute(
                 "UPDATE prompts SET state = ?, started = NULL, worker = NULL WHERE state = ?", (PENDING, RUNNING)
             ).rowcount
+        for row in abandoned:
+            log.warning("prompt %s was running when the server stopped %d times: marked failed, not retried",
+                        row["id"], row["attempts"])
+        return requeued
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection, in a write transaction taken at once (BEGIN IMMEDIATE): no other writer in between."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -84,53 +135,51 @@ class QueueStore:
 
     def add(self, prompt_id: str, workflow: dict[str, Any], original: Any, client_id: str | None,
             extra: dict[str, Any], output_nodes: list[str], front: bool = False) -> int:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                low, high = self._db.execute("SELECT MIN(number), MAX(number) FROM prompts").fetchone()
-                number = (low or 0) - 1 if front else (high or 0) + 1
-                self._db.execute(
-                    "INSERT INTO prompts (id, number, state, workflow, original, client_id, extra, output_nodes, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (prompt_id, number, PENDING, json.dumps(workflow), json.dumps(original), client_id,
-                     json.dumps(extra), json.dumps(output_nodes), time.time()),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            low, high = db.execute("SELECT MIN(number), MAX(number) FROM prompts").fetchone()
+            number = (low or 0) - 1 if front else (high or 0) + 1
+            db.execute(
+                "INSERT INTO prompts (id, number, state, workflow, original, client_id, extra, output_nodes, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (prompt_id, number, PENDING, json.dumps(workflow), json.dumps(original), client_id,
+                 json.dumps(extra), json.dumps(output_nodes), time.time()),
+            )
         return number
 
     def claim(self, worker: str) -> QueuedPrompt | None:
-        """Take the first pending prompt and mark it running by `worker`; None when the queue is empty."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM prompts WHERE state = ? ORDER BY number LIMIT 1", (PENDING,)
-            ).fetchone()
-            if row is None:
-                return None
-            self._db.execute(
-                "UPDATE prompts SET state = ?, started = ?, worker = ? WHERE id = ?", (RUNNING, time.time(), worker, row["id"])
-            )
-        return _prompt(row)
+        """Take the first pending prompt and mark it running by `worker`, counting an attempt; None when the queue
+        is empty. One statement: two workers (or processes) never take the same prompt."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE prompts SET state = ?, attempts = attempts + 1, started = ?, worker = ?"
+                " WHERE id = (SELECT id FROM prompts WHERE state = ? ORDER BY number LIMIT 1) RETURNING *",
+                (RUNNING, time.time(), worker, PENDING),
+            ).fetchall()
+        return _prompt(rows[0]) if rows else None
 
     def finish(self, prompt_id: str, status: str, outputs: dict[str, Any], messages: list[Any]) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE prompts SET state = ?, finished = ?, status = ?, outputs = ?, messages = ? WHERE id = ?",
-                (DONE, time.time(), status, json.dumps(outputs), json.dumps(messages), prompt_id),
-            )
-            self._db.execute(
-                "DELETE FROM prompts WHERE state = ? AND id NOT IN"
-                " (SELECT id FROM prompts WHERE state = ? ORDER BY finished DESC, number DESC LIMIT ?)",
-                (DONE, DONE, self.max_history),
-            )
+        with self._transaction() as db:
+            self._finish(db, prompt_id, status, outputs, messages)
+
+    def _finish(self, db: sqlite3.Connection, prompt_id: str, status: str, outputs: dict[str, Any],
+                messages: list[Any]) -> None:
+        db.execute(
+            "UPDATE prompts SET state = ?, finished = ?, status = ?, outputs = ?, messages = ? WHERE id = ?",
+            (DONE, time.time(), status, json.dumps(outputs), json.dumps(messages), prompt_id),
+        )
+        db.execute(
+            "DELETE FROM prompts WHERE state = ? AND id NOT IN"
+            " (SELECT id FROM prompts WHERE state = ? ORDER BY finished DESC, number DESC LIMIT ?)",
+            (DONE, DONE, self.max_history),
+        )
 
     def release(self, prompt_id: str) -> None:
-        """Put a running prompt back at its place in the queue (its run was cut short by a shutdown)."""
+        """Put a running prompt back at its place in the queue (its run was cut short by a shutdown): the attempt
+        does not count, since the prompt did not take the server down."""
         with self._lock:
             self._db.execute(
-                "UPDATE prompts SET state = ?, started = NULL, worker = NULL WHERE id = ?", (PENDING, prompt_id)
+                "UPDATE prompts SET state = ?, started = NULL, worker = NULL, attempts = MAX(attempts - 1, 0)"
+                " WHERE id = ? AND state = ?", (PENDING, prompt_id, RUNNING)
             )
 
     def state_of(self, prompt_id: str) -> str | None:

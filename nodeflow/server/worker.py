@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol
 
 from ..events import Event, NodeProgress, RunStarted
 from ..folders import Folders
+from ..limits import DEFAULT_LIMITS, Limits
 from ..problems import ProblemList
 from ..registry import Registry
 from ..workflow import Workflow
@@ -46,10 +47,10 @@ class Outcome:
 class PromptRunner:
     """One device, one executor, one prompt at a time."""
 
-    def __init__(self, registry: Registry, device: str, folders: Folders) -> None:
+    def __init__(self, registry: Registry, device: str, folders: Folders, limits: Limits = DEFAULT_LIMITS) -> None:
         from ..executor import Executor
 
-        self.executor = Executor(registry, device=device, folders=folders)
+        self.executor = Executor(registry, device=device, folders=folders, limits=limits)
         self._lock = threading.Lock()
         self._current: str | None = None
         self._interrupt_wanted: str | None = None
@@ -113,11 +114,11 @@ class Worker(threading.Thread):
     """Claims prompts from the store and runs them on its device until stopped."""
 
     def __init__(self, name: str, registry: Registry, device: str, folders: Folders,
-                 store: QueueStore, publisher: Publisher) -> None:
+                 store: QueueStore, publisher: Publisher, limits: Limits = DEFAULT_LIMITS) -> None:
         super().__init__(name=f"nodeflow-worker-{name}", daemon=True)
         self.worker_name = name
         self.device = device
-        self._registry, self._folders = registry, folders
+        self._registry, self._folders, self._limits = registry, folders, limits
         self.store, self.publisher = store, publisher
         self.runner: PromptRunner | None = None
         self.wake = threading.Event()
@@ -127,7 +128,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         # Built here, not in the server's thread: resolving the device may import torch.
-        self.runner = PromptRunner(self._registry, self.device, self._folders)
+        self.runner = PromptRunner(self._registry, self.device, self._folders, self._limits)
         self._refresh(None)
         while not self._stopping.is_set():
             try:
@@ -188,6 +189,9 @@ class Worker(threading.Thread):
         self.interrupt()
         self.wake.set()
         self.join(timeout)
+        running = self.snapshot["running"]
+        if self.is_alive() and running is not None:
+            self.store.release(running)  # stuck in a long step at shutdown: a graceful stop, not a crashed attempt
 
 
 class WorkerPool:

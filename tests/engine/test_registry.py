@@ -5,6 +5,7 @@ import textwrap
 import pytest
 
 from nodeflow import DuplicateNodeType, default_registry
+from nodeflow.registry import NodeLoadError
 
 PACK_SOURCE = textwrap.dedent('''
     from nodeflow import node
@@ -32,4 +33,15 @@ def test_nodes_dir_modules_are_registered_and_clashes_name_both(tmp_path):
     assert "pack.double" in registry
     (tmp_path / "two.py").write_text(PACK_SOURCE)
     with pytest.raises(DuplicateNodeType, match=r"one\.double.*two\.double"):
+        default_registry([tmp_path], entry_points_enabled=False)
+
+
+def test_nodes_dir_that_does_not_exist_is_an_error_naming_it(tmp_path):
+    with pytest.raises(NodeLoadError, match="nowhere"):
+        default_registry([tmp_path / "nowhere"], entry_points_enabled=False)
+
+
+def test_node_module_that_fails_to_import_is_an_error_naming_the_file(tmp_path):
+    (tmp_path / "broken.py").write_text("raise RuntimeError('no GPU here')\n")
+    with pytest.raises(NodeLoadError, match=r"broken\.py: RuntimeError: no GPU here"):
         default_registry([tmp_path], entry_points_enabled=False)
