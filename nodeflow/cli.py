@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .limits import DEFAULT_LIMITS, Limits
+from .server.store import MAX_ATTEMPTS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -78,7 +79,7 @@ def _report_path(text: str | None) -> Path | None:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    return Limits(max_pixels=args.max_pixels)
+    return Limits(max_nodes=args.max_nodes, max_pixels=args.max_pixels)
 
 
 def _print_problems(problems) -> None:
@@ -158,13 +159,15 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server.app import serve
 
-    return serve(args)
+    return serve(args, _registry(args))
 
 
 def _add_limits(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--max-nodes", type=_positive_int, default=DEFAULT_LIMITS.max_nodes, metavar="N",
+                         help=f"most nodes a workflow may have (default {DEFAULT_LIMITS.max_nodes:,})")
     command.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_LIMITS.max_pixels, metavar="N",
                          help="pixel budget: width × height × batch summed over the workflow's nodes "
-                              f"(default {DEFAULT_LIMITS.max_pixels:,})")
+                              f"(default {DEFAULT_LIMITS.max_pixels:,}); the server also caps uploaded images by it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,9 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", metavar="NAME",
                        help="also answer requests for this host name without a token, from any port of it "
                             "(e.g. a reverse proxy's name; repeatable; loopback names are always answered)")
-    serve.add_argument("--max-nodes", type=int, default=5000, help="most nodes a queued prompt may have")
-    serve.add_argument("--max-pixels", type=int, default=4096 * 4096,
-                       help="largest image, in width x height pixels, accepted by an upload")
+    _add_limits(serve)
+    serve.add_argument("--max-attempts", type=_positive_int, default=MAX_ATTEMPTS, metavar="N",
+                       help="runs of a prompt that ended with the server down before it is marked failed "
+                            f"(default {MAX_ATTEMPTS})")
     serve.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
                        help="time a client has to send a request body (408 after)")
     serve.add_argument("--max-requests", type=int, default=64, help="HTTP requests handled at once (503 beyond)")

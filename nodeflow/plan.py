@@ -186,7 +186,7 @@ def _pixel_problems(steps: Iterable[Step], limits: Limits) -> list[Problem]:
     figures = f"{' × '.join(names)} = {' × '.join(str(step.literals[n]) for n in names)} = {count:,} pixels"
     if len(made) > 1:
         figures += f" ({total:,} with the {len(made) - 1} other node(s) that make pixels)"
-    message = f"makes {figures}, over the limit of {limits.max_pixels:,} pixels per prompt"
+    message = f"makes {figures}, over the limit of {limits.max_pixels:,} pixels per prompt (--max-pixels)"
     return [Problem("too_many_pixels", message, step.node_id, names[0])]
 
 
@@ -211,7 +211,7 @@ def plan(
     workflow over `limits.max_nodes` is refused before any node is looked at.
     """
     if len(workflow.nodes) > limits.max_nodes:
-        message = f"the workflow has {len(workflow.nodes):,} nodes, over the limit of {limits.max_nodes:,} per prompt"
+        message = f"the workflow has {len(workflow.nodes):,} nodes, over the limit of {limits.max_nodes:,} per prompt (--max-nodes)"
         raise ProblemList([Problem("too_many_nodes", message)])
     problems: list[Problem] = []
     steps = {}

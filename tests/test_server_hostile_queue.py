@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
 
+from nodeflow import default_registry
 from nodeflow.server.keys import STORE
+from tests.pipeline_support import WORKFLOWS
 from tests.server_support import (
     assert_still_serving, counting_workflow, served_state, start_client, ws_until_done,
 )
@@ -69,6 +72,28 @@ async def test_a_prompt_beyond_the_node_cap_is_refused_before_validation(aiohttp
     message = (await response.json())["error"]["message"]
     assert response.status == 400 and "11 nodes" in message and "--max-nodes" in message
     await assert_still_serving(client, before)
+
+
+@pytest.mark.parametrize("width, height, batch", [(4096, 4096, 8), (16384, 16384, 64)])
+async def test_a_prompt_beyond_the_pixel_budget_is_refused_before_it_runs(aiohttp_client, tmp_path, width, height,
+                                                                          batch):
+    client = await start_client(aiohttp_client, tmp_path, registry=default_registry())
+    workflow = json.loads((WORKFLOWS / "sd_txt2img.json").read_text())
+    workflow["nodes"]["noise"]["inputs"].update(width=width, height=height, batch_size=batch)
+    before = await served_state(client)
+    response = await client.post("/prompt", json={"prompt": workflow})
+    assert response.status == 400
+    [error] = (await response.json())["node_errors"]["noise"]["errors"]
+    assert error["code"] == "too_many_pixels" and "--max-pixels" in error["message"]
+    await assert_still_serving(client, before)
+
+
+async def test_the_pixel_budget_is_set_by_the_server_config(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path, registry=default_registry(), max_pixels=64 * 64)
+    workflow = json.loads((WORKFLOWS / "sd_txt2img.json").read_text())
+    workflow["nodes"]["noise"]["inputs"].update(width=128, height=64)
+    response = await client.post("/prompt", json={"prompt": workflow})
+    assert response.status == 400 and "over the limit of 4,096 pixels" in (await response.json())["error"]["message"]
 
 
 async def test_validating_a_large_broken_prompt_does_not_hold_up_other_clients(aiohttp_client, tmp_path):

@@ -10,7 +10,7 @@ One module per concern:
 - `object_info`: `GET /object_info[/{type}]` (ComfyUI's shape) and `GET /nodeflow/schema` (ours).
 - `system`: `GET /system_stats`, `POST /free`.  `ws` + `hub` + `messages`: `GET /ws?clientId=`.
 - `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device owning one Executor.
-- `security`: host and origin allow-lists, token, CORS.  `limits`: requests and WebSockets in flight, open files.
+- `security`: host and origin allow-lists, token, CORS.  `capacity`: requests and WebSockets in flight, open files.
 - `static`: the editor in `web/` at `/`.
 
 Every API route also answers under `/api` (newer ComfyUI clients use that prefix).

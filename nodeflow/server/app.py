@@ -14,7 +14,7 @@ from . import files, object_info, prompts, static, system, workflows, ws
 from .config import ServerConfig
 from .hub import Hub
 from .keys import CONFIG, HUB, REGISTRY, SCHEMA, STORE, WORKERS
-from .limits import LIMITS, Limits, limit_concurrency, raise_open_file_limit
+from .capacity import CAPACITY, Capacity, limit_concurrency, raise_open_file_limit
 from .security import guard_host, guard_origin, require_token
 from .store import QueueStore
 from .worker import Worker, WorkerPool
@@ -24,7 +24,7 @@ API_PREFIX = "/api"
 
 
 async def _queue_store(app: web.Application) -> AsyncIterator[None]:
-    app[STORE] = QueueStore(app[CONFIG].database)
+    app[STORE] = QueueStore(app[CONFIG].database, max_attempts=app[CONFIG].max_attempts)
     yield
     app[STORE].close()
 
@@ -33,7 +33,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     app[HUB].bind(asyncio.get_running_loop())
     pool = app[WORKERS] = WorkerPool([
-        Worker(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB])
+        Worker(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB], config.prompt_limits)
         for i, device in enumerate(config.devices)
     ])
     pool.start()
@@ -51,7 +51,7 @@ def create_app(config: ServerConfig, registry: Registry | None = None) -> web.Ap
     app = web.Application(middlewares=[limit_concurrency, guard_host, guard_origin, require_token],
                           client_max_size=config.client_max_size)
     app[CONFIG] = config
-    app[LIMITS] = Limits(config)
+    app[CAPACITY] = Capacity(config)
     app[REGISTRY] = registry if registry is not None else default_registry(config.nodes_dirs)
     app[SCHEMA] = app[REGISTRY].schema()
     app[HUB] = Hub()
@@ -79,13 +79,13 @@ _EXPOSED_WARNING = """
 """
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, registry: Registry | None = None) -> int:
     config = ServerConfig.from_args(args)
     if config.exposed_without_token:
         names = ", ".join(sorted(config.served_hosts))
         print(_EXPOSED_WARNING.format(host=config.host, names=names), file=sys.stderr, flush=True)
     raise_open_file_limit()
-    app = create_app(config)
+    app = create_app(config, registry)
     shown_host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     login = f"?token={config.token}" if config.token else ""
     print(f"nodeflow serving on http://{shown_host}:{config.port}/{login} (queue: {config.database})", flush=True)

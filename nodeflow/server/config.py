@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..folders import Folders
+from ..limits import DEFAULT_LIMITS, Limits
+from .store import MAX_ATTEMPTS
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -42,8 +44,9 @@ class ServerConfig:
     shipped_workflows_dir: Path = field(default_factory=lambda: shipped("workflows"))
     nodes_dirs: list[Path] = field(default_factory=list)
     allow_hosts: list[str] = field(default_factory=list)
-    max_nodes: int = 5000
-    max_pixels: int = 4096 * 4096
+    max_nodes: int = DEFAULT_LIMITS.max_nodes
+    max_pixels: int = DEFAULT_LIMITS.max_pixels
+    max_attempts: int = MAX_ATTEMPTS
     body_timeout_s: float = 30.0
     max_concurrent_requests: int = 64
     max_websockets: int = 256
@@ -71,6 +74,11 @@ class ServerConfig:
         """Host names answered without a token: loopback, `--allow-host` names, and the bind address itself."""
         bound = [] if self.host in WILDCARD_HOSTS else [self.host]
         return frozenset(_normal_host(name) for name in (*LOOPBACK_HOSTS, *bound)) | self.allow_host_names
+
+    @property
+    def prompt_limits(self) -> Limits:
+        """What one prompt may ask for (nodes, pixels), checked when it is queued and again when it runs."""
+        return Limits(max_nodes=self.max_nodes, max_pixels=self.max_pixels)
 
     @property
     def client_max_size(self) -> int:
@@ -105,6 +113,7 @@ class ServerConfig:
             allow_hosts=list(args.allow_host or []),
             max_nodes=args.max_nodes,
             max_pixels=args.max_pixels,
+            max_attempts=args.max_attempts,
             body_timeout_s=args.body_timeout,
             max_concurrent_requests=args.max_requests,
             max_websockets=args.max_websockets,

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from ..limits import Limits
 from ..plan import Plan, plan
 from ..problems import ProblemList
 from ..registry import Registry
@@ -47,19 +48,13 @@ def node_errors(problems: ProblemList, prompt: Any) -> dict[str, Any]:
 
 def _invalid(problems: ProblemList, prompt: Any) -> web.HTTPException:
     count = len(problems.problems)
-    return json_error(
-        400, f"the prompt has {count} problem{'s' if count != 1 else ''}", node_errors=node_errors(problems, prompt),
-    )
+    summary = f": {problems.problems[0].message}" if count == 1 else "s"
+    return json_error(400, f"the prompt has {count} problem{summary}", node_errors=node_errors(problems, prompt))
 
 
-def _node_count(prompt: Any) -> int:
-    nodes = prompt.get("nodes", prompt) if isinstance(prompt, dict) else None
-    return len(nodes) if isinstance(nodes, (dict, list)) else 0
-
-
-def _validate(prompt: Any, params: dict[str, Any], registry: Registry) -> tuple[Workflow, Plan]:
+def _validate(prompt: Any, params: dict[str, Any], registry: Registry, limits: Limits) -> tuple[Workflow, Plan]:
     workflow = Workflow.from_dict(prompt).with_params(params)
-    return workflow, plan(workflow, registry)
+    return workflow, plan(workflow, registry, limits=limits)
 
 
 def _enqueue(store: QueueStore, wanted_id: Any, **fields: Any) -> tuple[str, int]:
@@ -83,12 +78,9 @@ async def queue_prompt(request: web.Request) -> web.Response:
         raise json_error(400, "'params' must be an object of param name → value", node_errors={})
     if not isinstance(front, bool):
         raise json_error(400, "'front' must be true or false", node_errors={})
-    limit = request.app[CONFIG].max_nodes
-    if (count := _node_count(prompt)) > limit:
-        raise json_error(400, f"the prompt has {count} nodes, more than the limit of {limit} (--max-nodes)",
-                         node_errors={})
+    limits = request.app[CONFIG].prompt_limits
     try:
-        workflow, steps = await asyncio.to_thread(_validate, prompt, params, request.app[REGISTRY])
+        workflow, steps = await asyncio.to_thread(_validate, prompt, params, request.app[REGISTRY], limits)
     except ProblemList as problems:
         raise _invalid(problems, prompt) from None
     store = request.app[STORE]

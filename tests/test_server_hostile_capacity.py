@@ -8,7 +8,7 @@ import resource
 import pytest
 from aiohttp import WSServerHandshakeError
 
-from nodeflow.server.limits import raise_open_file_limit
+from nodeflow.server.capacity import raise_open_file_limit
 from tests.server_support import assert_still_serving, served_state, start_client
 
 pytestmark = pytest.mark.asyncio

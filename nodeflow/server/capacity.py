@@ -27,7 +27,7 @@ class Slots:
     description: str  # what is full, and the flag that sizes it
 
 
-class Limits:
+class Capacity:
     def __init__(self, config: ServerConfig) -> None:
         self.requests = Slots(asyncio.Semaphore(config.max_concurrent_requests),
                               f"{config.max_concurrent_requests} requests at once (--max-requests)")
@@ -39,12 +39,12 @@ class Limits:
         return self.websockets if upgrade else self.requests
 
 
-LIMITS = web.AppKey("limits", Limits)
+CAPACITY = web.AppKey("capacity", Capacity)
 
 
 @web.middleware
 async def limit_concurrency(request: web.Request, handler: Handler) -> web.StreamResponse:
-    slots = request.app[LIMITS].slots_for(request)
+    slots = request.app[CAPACITY].slots_for(request)
     if slots.semaphore.locked():
         raise json_error(503, f"the server is busy: it serves at most {slots.description}; retry shortly",
                          headers={"Retry-After": RETRY_AFTER_SECONDS})
