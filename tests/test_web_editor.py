@@ -6,8 +6,9 @@ from __future__ import annotations
 import signal
 
 import pytest
+import websocket
 from server_support import ServerProcess
-from web_support import Editor, browser, editor  # noqa: F401 (fixtures)
+from web_support import VIEWPORT, Editor, browser, editor  # noqa: F401 (fixtures)
 
 from tiny_models.sd import make_tiny_sd
 
@@ -172,3 +173,31 @@ def test_node_that_fails_while_running_shows_its_message(editor):
     error.wait_for(timeout=30_000)
     assert "state-error" in editor.node(model).get_attribute("class")
     assert error.text_content().strip()
+
+
+def test_editor_whose_client_id_is_held_by_another_socket_adopts_the_id_it_is_given(browser, server, tmp_path):
+    """The server gives a second socket asking for a connected id a fresh one; the editor must queue under it."""
+    holder = server.watch("held-id")
+    page = browser.new_page(viewport=VIEWPORT)
+    page.add_init_script("crypto.randomUUID = () => 'held-id';")
+    editor = Editor(page, server.url + "/").open()
+    try:
+        model = editor.add("sd.load_model", 40, 60)
+        decode = editor.add("vae.decode", 420, 60)
+        save = editor.add("image.save", 760, 60)
+        empty = editor.add("latents.empty", 40, 420)
+        for source, output, target, name in [(model, "unet", empty, "unet"), (model, "vae", empty, "vae"),
+                                             (model, "vae", decode, "vae"), (empty, "latents", decode, "latents"),
+                                             (decode, "image", save, "image")]:
+            editor.wire(source, output, target, name)
+        editor.type_into(model, "model", "empty_folder")
+        editor.page.click("#queue-button")
+        editor.node(model).locator(".node-error").wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "editor.png"))
+    finally:
+        page.close()
+    holder.ws.settimeout(0.5)
+    with pytest.raises(websocket.WebSocketTimeoutException):
+        while True:
+            assert holder.receive()["type"] == "status", "the held id received another client's run"
+    assert editor.errors == []

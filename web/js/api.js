@@ -21,7 +21,8 @@ const postJson = (path, data) => request(path, {
   method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data),
 });
 
-export const clientId = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+// The server may answer a (re)connect with another id when ours is still held by an old socket: adopt it.
+export let clientId = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
 
 export const api = {
   schema: () => request("/nodeflow/schema"),
@@ -66,6 +67,7 @@ export function connectSocket(bus) {
         return;
       }
       const message = JSON.parse(event.data);
+      if (message.type === "status" && message.data?.sid) clientId = message.data.sid;
       bus.emit(`ws:${message.type}`, message.data || {});
     };
     socket.onclose = () => {
