@@ -177,6 +177,7 @@ class _Run:
         self.report = RunReport(run_id)
         self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
         self.current_inputs: dict[str, Any] | None = None
+        self.unreadable: dict[str, Exception] = {}
 
     def emit(self, event: Event) -> None:
         for subscriber in self.subscribers:
@@ -189,7 +190,7 @@ class _Run:
         started = time.perf_counter()
         report, executor = self.report, self.executor
         self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
-        keys = keys or executor.cache_keys(self.plan)
+        keys = keys or self.fingerprinted_keys()
         hits = {}
         for step in self.plan.steps:
             entry = executor.cache.get(keys[step.node_id])
@@ -214,6 +215,11 @@ class _Run:
                 dead.add(node_id)
                 report.skipped.append(node_id)
                 continue
+            if node_id in self.unreadable:
+                dead.add(node_id)
+                self.current_inputs = None
+                self.failed(step, self.unreadable[node_id])
+                continue
             if executor._interrupt.is_set():
                 self.interrupted(step)
                 break
@@ -228,6 +234,19 @@ class _Run:
         report.total_seconds = time.perf_counter() - started
         self.emit(RunFinished(report.run_id, report))
         return report
+
+    def fingerprinted_keys(self) -> dict[str, str]:
+        """Cache keys, reading the outside state nodes fingerprint.
+
+        A node whose fingerprint fails gets a key no entry has, and fails in its turn."""
+        keys: dict[str, str] = {}
+        for step in self.plan.steps:
+            try:
+                keys[step.node_id] = self.executor.cache_key(step, keys)
+            except Exception as exc:  # noqa: BLE001 - reported as the node's failure
+                self.unreadable[step.node_id] = exc
+                keys[step.node_id] = uuid.uuid4().hex
+        return keys
 
     def needed(self, hits: dict[str, Any]) -> set[str]:
         """Nodes that must execute: uncached targets and the uncached sources they read, transitively.

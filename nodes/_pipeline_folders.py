@@ -11,7 +11,7 @@ import importlib
 from typing import Any, Literal, TypeVar
 
 from nodeflow import ModelHandle
-from nodeflow.fingerprint import path_fingerprint
+from nodeflow.fingerprint import source_fingerprint
 
 from .types import Scheduler
 
@@ -31,7 +31,7 @@ def pin(outputs: T, device: Placement) -> T:
 
 def model_fingerprint(literals: dict[str, Any], folders) -> str:
     """Cache key part of a loader: what is on disk under its `model` input."""
-    return path_fingerprint(folders.model_ref(literals["model"]))
+    return source_fingerprint(folders.model_source(literals["model"]))
 
 
 def torch_dtype(name: str):

@@ -43,7 +43,7 @@ def load_model(
 ) -> DiTModel:
     """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
     model_index.json), VAE, and the folder's own scheduler."""
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     transformer = load_component(ref, "transformer", index, dtype)
     vae = load_component(ref, "vae", index, dtype)

@@ -34,7 +34,7 @@ def load_decoder(
     ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
 ) -> DecoderModel:
     """Load a Kandinsky 2.2 decoder folder or hub id: image-conditioned UNet, MoVQ and its own scheduler."""
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     unet = load_component(ref, "unet", index, dtype)
     movq = load_component(ref, "movq", index, dtype)

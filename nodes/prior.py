@@ -45,7 +45,7 @@ def load_model(
     negative embedding when there is no negative prompt)."""
     import torch
 
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     prior = load_component(ref, "prior", index, dtype)
     text_encoder = load_component(ref, "text_encoder", index, dtype)

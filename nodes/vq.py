@@ -43,7 +43,7 @@ def load_model(
     CLIP tokenizer and text encoder, its own scheduler, and the learned null-text embeddings."""
     from diffusers.pipelines.deprecated.vq_diffusion import LearnedClassifierFreeSamplingEmbeddings
 
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     # Published folders name this class's module "vq_diffusion", gone from diffusers: resolve it by name.
     classes = {"LearnedClassifierFreeSamplingEmbeddings": LearnedClassifierFreeSamplingEmbeddings}
