@@ -191,6 +191,8 @@ class _Run:
         report, executor = self.report, self.executor
         self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
         keys = keys or self.fingerprinted_keys()
+        if keys is None:
+            return self.finish(started)
         hits = {}
         for step in self.plan.steps:
             entry = executor.cache.get(keys[step.node_id])
@@ -231,16 +233,22 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
                 dead.add(node_id)
                 self.failed(step, exc)
-        report.total_seconds = time.perf_counter() - started
-        self.emit(RunFinished(report.run_id, report))
-        return report
+        return self.finish(started)
 
-    def fingerprinted_keys(self) -> dict[str, str]:
-        """Cache keys, reading the outside state nodes fingerprint.
+    def finish(self, started: float) -> RunReport:
+        self.report.total_seconds = time.perf_counter() - started
+        self.emit(RunFinished(self.report.run_id, self.report))
+        return self.report
+
+    def fingerprinted_keys(self) -> dict[str, str] | None:
+        """Cache keys, reading the outside state nodes fingerprint; None when the run was interrupted meanwhile.
 
         A node whose fingerprint fails gets a key no entry has, and fails in its turn."""
         keys: dict[str, str] = {}
         for step in self.plan.steps:
+            if self.executor._interrupt.is_set():
+                self.interrupted(step)
+                return None
             try:
                 keys[step.node_id] = self.executor.cache_key(step, keys)
             except Exception as exc:  # noqa: BLE001 - reported as the node's failure

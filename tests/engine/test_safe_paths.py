@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nodeflow import Executor, Folders, UnsafePath, Workflow
+from nodeflow import Executor, Folders, Registry, UnsafePath, Workflow, node
+from nodeflow.events import RunInterrupted
+from nodeflow.fingerprint import FolderTooLarge, path_fingerprint
 
 
 @pytest.fixture
@@ -72,6 +74,14 @@ def test_input_file_linking_out_of_the_input_folder_is_refused_naming_the_input(
         Folders(input=tmp_path / "input").readable("input", "cat.png", "image")
 
 
+def test_fingerprint_of_a_folder_with_too_many_entries_stops_with_a_clear_error(tmp_path):
+    for index in range(30):
+        (tmp_path / f"{index}.bin").write_bytes(b"")
+    assert path_fingerprint(tmp_path, max_entries=30)
+    with pytest.raises(FolderTooLarge, match="more than 29 files and folders, far more than a model folder"):
+        path_fingerprint(tmp_path, max_entries=29)
+
+
 def test_fingerprint_that_fails_is_reported_as_the_failure_of_its_node(registry, tmp_path):
     executor = Executor(registry, device="cpu", folders=Folders(input=tmp_path))
     workflow = Workflow.from_dict({"nodeflow": 1, "nodes": {
@@ -82,3 +92,31 @@ def test_fingerprint_that_fails_is_reported_as_the_failure_of_its_node(registry,
     [failure] = report.failures
     assert (failure.node_id, failure.exception_type) == ("r", "UnsafePath")
     assert "input 'name'" in failure.message and report.skipped == ["s"]
+
+
+def test_interrupt_while_fingerprinting_ends_the_run_as_interrupted_before_the_next_fingerprint():
+    fingerprinted = []
+
+    def interrupting(literals: dict, folders: Folders) -> str:
+        fingerprinted.append("a")
+        executor.interrupt()
+        return ""
+
+    @node("paths.first", category="test", output="text", fingerprint=interrupting)
+    def first() -> str:
+        return "first"
+
+    @node("paths.second", category="test", output_node=True,
+          fingerprint=lambda literals, folders: fingerprinted.append("b") or "")
+    def second(text: str) -> None:
+        pass
+
+    executor = Executor(Registry([first, second]), device="cpu")
+    events = []
+    report = executor.run(Workflow.from_dict({"nodeflow": 1, "nodes": {
+        "a": {"type": "paths.first"},
+        "b": {"type": "paths.second", "inputs": {"text": {"node": "a", "output": "text"}}},
+    }}), on_event=events.append)
+    assert report.interrupted and report.executed == []
+    assert fingerprinted == ["a"]
+    assert [e.node_id for e in events if isinstance(e, RunInterrupted)] == ["b"]
