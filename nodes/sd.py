@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint, source_fingerprint
 from nodes._pipeline_folders import (
-    DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler, torch_dtype,
+    NO_REMOTE_CODE, DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
+    torch_dtype,
 )
 from nodes.types import VAE, Scheduler, TextEncoder, Tokenizer, UNet
 
@@ -110,7 +111,8 @@ def _component_class(ref: str, subfolder: str, role: str) -> list[str]:
     if role == "text_encoder":
         from transformers import AutoConfig
 
-        architectures = AutoConfig.from_pretrained(ref, subfolder=subfolder).architectures or ["CLIPTextModel"]
+        config = AutoConfig.from_pretrained(ref, subfolder=subfolder, **NO_REMOTE_CODE)
+        architectures = config.architectures or ["CLIPTextModel"]
         return ["transformers", architectures[0]]
     return ["diffusers", {"unet": "UNet2DConditionModel", "vae": "AutoencoderKL"}[role]]
 
