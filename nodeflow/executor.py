@@ -290,8 +290,9 @@ class _Run:
         self.current_inputs = None
         self.current_inputs = kwargs = self.inputs_of(step)
         device = node_device(kwargs, executor.device)
+        models = executor.models.on(device, executor._interrupt)
         ctx = Context(
-            step.node_id, definition.type_id, device, executor.models.on(device), executor.folders,
+            step.node_id, definition.type_id, device, models, executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
         )
         outputs = definition.call(kwargs, ctx)
