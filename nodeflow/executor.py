@@ -181,6 +181,7 @@ class _Run:
         self.report = RunReport(run_id)
         self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
         self.current_inputs: dict[str, Any] | None = None
+        self.unreadable: dict[str, Exception] = {}
 
     def emit(self, event: Event) -> None:
         for subscriber in self.subscribers:
@@ -193,7 +194,9 @@ class _Run:
         started = time.perf_counter()
         report, executor = self.report, self.executor
         self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
-        keys = keys or executor.cache_keys(self.plan)
+        keys = keys or self.fingerprinted_keys()
+        if keys is None:
+            return self.finish(started)
         hits = {}
         for step in self.plan.steps:
             entry = executor.cache.get(keys[step.node_id])
@@ -218,6 +221,11 @@ class _Run:
                 dead.add(node_id)
                 report.skipped.append(node_id)
                 continue
+            if node_id in self.unreadable:
+                dead.add(node_id)
+                self.current_inputs = None
+                self.failed(step, self.unreadable[node_id])
+                continue
             if executor._interrupt.is_set():
                 self.interrupted(step)
                 break
@@ -229,9 +237,28 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
                 dead.add(node_id)
                 self.failed(step, exc)
-        report.total_seconds = time.perf_counter() - started
-        self.emit(RunFinished(report.run_id, report))
-        return report
+        return self.finish(started)
+
+    def finish(self, started: float) -> RunReport:
+        self.report.total_seconds = time.perf_counter() - started
+        self.emit(RunFinished(self.report.run_id, self.report))
+        return self.report
+
+    def fingerprinted_keys(self) -> dict[str, str] | None:
+        """Cache keys, reading the outside state nodes fingerprint; None when the run was interrupted meanwhile.
+
+        A node whose fingerprint fails gets a key no entry has, and fails in its turn."""
+        keys: dict[str, str] = {}
+        for step in self.plan.steps:
+            if self.executor._interrupt.is_set():
+                self.interrupted(step)
+                return None
+            try:
+                keys[step.node_id] = self.executor.cache_key(step, keys)
+            except Exception as exc:  # noqa: BLE001 - reported as the node's failure
+                self.unreadable[step.node_id] = exc
+                keys[step.node_id] = uuid.uuid4().hex
+        return keys
 
     def needed(self, hits: dict[str, Any]) -> set[str]:
         """Nodes that must execute: uncached targets and the uncached sources they read, transitively.
@@ -267,8 +294,9 @@ class _Run:
         self.current_inputs = None
         self.current_inputs = kwargs = self.inputs_of(step)
         device = node_device(kwargs, executor.device)
+        models = executor.models.on(device, executor._interrupt)
         ctx = Context(
-            step.node_id, definition.type_id, device, executor.models.on(device), executor.folders,
+            step.node_id, definition.type_id, device, models, executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
         )
         outputs = definition.call(kwargs, ctx)

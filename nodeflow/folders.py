@@ -2,8 +2,10 @@
 
 A name coming from a workflow or a request is never trusted as a path: it is
 resolved under one of the allowed roots, and `..`, absolute paths, NUL bytes and
-symlinks that lead out of the root are refused. The CLI runs for a local user
-and may opt into `trust_paths`, which lets absolute paths through for reading.
+symlinks that lead out of the roots are refused. Every path a node reads goes
+through `readable` (a file) or `model_source` (a model folder, or a hub id, and
+a subfolder of it). The CLI runs for a local user and may opt into
+`trust_paths`, which lets absolute paths through for reading.
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ FolderKind = Literal["input", "output", "temp", "models"]
 
 class UnsafePath(ValueError):
     """A path that would leave its allowed folder."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a loader reads a model, or one component of it.
+
+    `ref` and `subfolder` are what `from_pretrained` takes: a model folder inside the model folders, or a hub id.
+    `path` is the folder on disk (`ref/subfolder`), None for a hub repo.
+    """
+
+    ref: str
+    subfolder: str = ""
+    path: Path | None = None
 
 
 @dataclass
@@ -39,48 +54,93 @@ class Folders:
         """`root/subfolder/name`, refused if it would leave the root."""
         return safe_join(self.root(kind), subfolder, name)
 
-    def readable(self, kind: FolderKind, name: str) -> Path:
-        """A file to read: inside the folder, or anywhere when paths are trusted."""
+    def readable(self, kind: FolderKind, name: str, input_name: str = "file") -> Path:
+        """A file to read: in the first of the `kind` folders that holds it, or anywhere when paths are trusted.
+
+        `input_name` is the node input that gave `name`, for the error message."""
         if self.trust_paths and os.path.isabs(name):
             return Path(name)
         roots = self.models if kind == "models" else [self.root(kind)]
-        candidates = [safe_join(root, "", name) for root in roots]
+        where = f"the {kind} folder{'s' if len(roots) > 1 else ''} ({_listed(roots)})"
+        _require_relative(name, _input(input_name), where)
+        candidates = [root / name for root in roots]
         for path in candidates:
-            if path.exists():
+            if os.path.lexists(path):
+                _require_within(path, roots, _input(input_name), name, where)
                 return path
-        if self.trust_paths and Path(name).exists():
+        if self.trust_paths and os.path.exists(name):
             return Path(name)
         return candidates[0]
 
-    def model_ref(self, ref: str) -> str:
-        """A readable model path when `ref` names one, else `ref` itself (a hub id such as "org/name")."""
-        path = Path(ref)
-        if self.trust_paths and path.exists():
-            return str(path)
+    def model_source(self, model: str, subfolder: str = "", input_name: str = "model") -> ModelSource:
+        """Where to load `model` (a folder in the model folders, or a hub id such as "org/name") and its
+        `subfolder` from. The subfolder is a plain relative path that stays inside the model folder, links
+        resolved; `input_name` is the node input that gave `model`, for the error message."""
+        folder = self._model_folder(model, input_name)
+        _require_relative(subfolder, _input("subfolder"), "the model's folder")
+        if folder is None:
+            return ModelSource(model, subfolder)
+        path = folder / subfolder if subfolder else folder
+        _require_within(path, [folder], _input("subfolder"), subfolder, f"the model folder {str(folder)!r}")
+        return ModelSource(str(folder), subfolder, path)
+
+    def _model_folder(self, model: str, input_name: str) -> Path | None:
+        """The model's folder on disk, or None when `model` is a hub id."""
+        if self.trust_paths and os.path.exists(model):
+            return Path(model)
+        _require_relative(model, _input(input_name), self._models_listed())
         for root in self.models:
-            try:
-                candidate = safe_join(root, "", ref)
-            except UnsafePath:
-                break
-            if candidate.exists():
-                return str(candidate)
-        if path.is_absolute() or ".." in path.parts or path.exists():
-            roots = ", ".join(str(m) for m in self.models)
-            raise UnsafePath(f"model path {ref!r} is not inside the model folders ({roots})")
-        return ref
+            candidate = root / model
+            if os.path.lexists(candidate):
+                real = candidate.resolve()
+                if not _within(real, self.models):
+                    raise UnsafePath(f"{_input(input_name)}{str(candidate)!r} links to {str(real)!r}, outside "
+                                     f"{self._models_listed()}; add {str(real)!r} as a model folder (--models-dir) "
+                                     "instead")
+                return candidate
+        if os.path.exists(model):  # from_pretrained would read it from the working directory
+            raise UnsafePath(f"{_input(input_name)}{model!r} is not inside {self._models_listed()}")
+        return None
+
+    def _models_listed(self) -> str:
+        return f"the model folders ({_listed(self.models)})"
 
 
 def safe_join(root: Path, subfolder: str, name: str) -> Path:
+    where = f"the {root.name} folder"
     for part in (subfolder, name):
-        if "\x00" in part:
-            raise UnsafePath("NUL byte in path")
-        if os.path.isabs(part) or part.startswith(("/", "\\")):
-            raise UnsafePath(f"absolute path {part!r} not allowed")
-        if ".." in Path(part).parts or ".." in part.replace("\\", "/").split("/"):
-            raise UnsafePath(f"'..' not allowed in {part!r}")
-    root_real = root.resolve()
+        _require_relative(part, "", where)
     path = root / subfolder / name if subfolder else root / name
-    real = path.resolve()
-    if real != root_real and root_real not in real.parents:
-        raise UnsafePath(f"{str(Path(subfolder) / name)!r} leaves the {root.name} folder")
+    _require_within(path, [root], "", str(Path(subfolder) / name), where)
     return path
+
+
+def _input(name: str) -> str:
+    return f"input {name!r}: "
+
+
+def _listed(roots: list[Path]) -> str:
+    return ", ".join(str(root) for root in roots)
+
+
+def _require_relative(value: str, label: str, where: str) -> None:
+    """Refuse a NUL byte, an absolute path or a `..` step: `value` must name something inside `where`."""
+    if "\x00" in value:
+        problem = "has a NUL byte"
+    elif os.path.isabs(value) or value.startswith(("/", "\\")):
+        problem = "is an absolute path"
+    elif ".." in value.replace("\\", "/").split("/"):
+        problem = "has a '..' step"
+    else:
+        return
+    raise UnsafePath(f"{label}{value!r} {problem}; only paths inside {where} are allowed")
+
+
+def _require_within(path: Path, roots: list[Path], label: str, value: str, where: str) -> None:
+    """Refuse `path` when, links resolved, it lies outside every root."""
+    if not _within(path.resolve(), roots):
+        raise UnsafePath(f"{label}{value!r} leads out of {where} through a link")
+
+
+def _within(real: Path, roots: list[Path]) -> bool:
+    return any(real == root or root in real.parents for root in (r.resolve() for r in roots))

@@ -2,11 +2,13 @@
 
 A handle is what flows through the graph; the module it wraps is reached only
 through `ctx.models.use(handle)`, so that a model manager can later move,
-offload or drop modules under a memory budget without any node changing.
+offload or drop modules under a memory budget without any node changing, and
+so that an interrupt stops a long forward pass between two of its blocks.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,18 +48,47 @@ class ModelService:
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
-    def on(self, device: str) -> ModelAccess:
-        """The view a node running on `device` gets as `ctx.models`."""
-        return ModelAccess(self, device)
+    def on(self, device: str, interrupt: threading.Event | None = None) -> ModelAccess:
+        """The view a node running on `device` gets as `ctx.models`; `interrupt` is its run's interrupt flag."""
+        return ModelAccess(self, device, interrupt)
 
     @contextmanager
-    def use(self, handle: ModelHandle, device: str) -> Iterator[Any]:
-        """The handle's module, moved to `device`, for the duration of the block."""
+    def use(self, handle: ModelHandle, device: str, interrupt: threading.Event | None = None) -> Iterator[Any]:
+        """The handle's module, moved to `device`, for the duration of the block; once `interrupt` is set, a
+        call of a torch module in it raises Interrupted at its next submodule that has submodules."""
         module = handle.module
         with self._lock:
             if hasattr(module, "to") and _device_type(handle.device) != _device_type(device):
                 module.to(device)
-        yield module
+        with _stopping_on(interrupt, module):
+            yield module
+
+
+@contextmanager
+def _stopping_on(interrupt: threading.Event | None, module: Any) -> Iterator[None]:
+    """Forward pre-hooks on the module and on each of its submodules that has children (UNet, transformer and
+    VAE blocks, attention, resnets) raise Interrupted once `interrupt` is set; removed when the block ends.
+
+    Only module calls are checked: a single operation (one huge attention product) runs to its end, work
+    outside modules (a scheduler step, which diffusers gives no hook for) runs on, and on a GPU the kernels
+    already queued finish. Between steps, nodes call `ctx.check_interrupt()`."""
+    torch = sys.modules.get("torch")  # a module is a torch module only once torch is imported
+    if interrupt is None or torch is None or not isinstance(module, torch.nn.Module):
+        yield
+        return
+    from .context import Interrupted
+
+    def stop_if_interrupted(submodule: Any, args: Any) -> None:
+        if interrupt.is_set():
+            raise Interrupted(f"interrupted in {type(submodule).__name__}")
+
+    blocks = [sub for sub in module.modules() if sub is module or next(sub.children(), None) is not None]
+    hooks = [block.register_forward_pre_hook(stop_if_interrupted) for block in blocks]
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 @dataclass(frozen=True)
@@ -66,9 +97,10 @@ class ModelAccess:
 
     service: ModelService
     device: str
+    interrupt: threading.Event | None = None
 
     def use(self, handle: ModelHandle) -> Any:
-        return self.service.use(handle, self.device)
+        return self.service.use(handle, self.device, self.interrupt)
 
 
 def node_device(inputs: dict[str, Any], run_device: str) -> str:

@@ -11,7 +11,7 @@ import importlib
 from typing import Any, Literal, TypeVar
 
 from nodeflow import ModelHandle
-from nodeflow.fingerprint import path_fingerprint
+from nodeflow.fingerprint import source_fingerprint
 
 from .types import Scheduler
 
@@ -19,6 +19,9 @@ T = TypeVar("T")
 DType = Literal["float32", "float16", "bfloat16"]
 # Where a loader's models run: "auto" follows the run's device; "cpu" keeps them off the GPU (saving VRAM).
 Placement = Literal["auto", "cpu", "cuda"]
+# For every transformers loading call: code shipped in a model folder never runs, and transformers never asks
+# on stdin whether to run it (where a piped "y" would say yes).
+NO_REMOTE_CODE = {"trust_remote_code": False}
 
 
 def pin(outputs: T, device: Placement) -> T:
@@ -31,7 +34,7 @@ def pin(outputs: T, device: Placement) -> T:
 
 def model_fingerprint(literals: dict[str, Any], folders) -> str:
     """Cache key part of a loader: what is on disk under its `model` input."""
-    return path_fingerprint(folders.model_ref(literals["model"]))
+    return source_fingerprint(folders.model_source(literals["model"]))
 
 
 def torch_dtype(name: str):
@@ -69,8 +72,9 @@ def load_component(ref: str, name: str, index: dict[str, Any], dtype: str = "flo
     library, class_name = entry
     cls = (classes or {}).get(class_name) or _import_class(library, class_name, ref)
     if class_name.endswith(("Tokenizer", "TokenizerFast")):
-        return cls.from_pretrained(ref, subfolder=name)
-    loaded = cls.from_pretrained(ref, subfolder=name, torch_dtype=torch_dtype(dtype), use_safetensors=True)
+        return cls.from_pretrained(ref, subfolder=name, **NO_REMOTE_CODE)
+    extra = NO_REMOTE_CODE if cls.__module__.startswith("transformers.") else {}  # diffusers has no such option
+    loaded = cls.from_pretrained(ref, subfolder=name, torch_dtype=torch_dtype(dtype), use_safetensors=True, **extra)
     return loaded.eval() if hasattr(loaded, "eval") else loaded
 
 

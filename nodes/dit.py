@@ -17,6 +17,7 @@ from ._pipeline_folders import (
 )
 from .latents import Seed, latent_preview
 from .sampling import Guidance, Steps
+from .schedulers import set_steps, step_kwargs
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
 LabelInput = list[str | int] | str | int
@@ -43,7 +44,7 @@ def load_model(
 ) -> DiTModel:
     """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
     model_index.json), VAE, and the folder's own scheduler."""
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     transformer = load_component(ref, "transformer", index, dtype)
     vae = load_component(ref, "vae", index, dtype)
@@ -118,8 +119,6 @@ def denoise(
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
-    from .schedulers import step_kwargs
-
     sampler = scheduler.create()
     with ctx.models.use(transformer) as model, torch.no_grad():
         config = model.config
@@ -132,7 +131,7 @@ def denoise(
         if guided:  # the id after the last class is the "no class" DiT was trained with (1000 for ImageNet)
             labels = torch.cat([labels, torch.full_like(labels, config.num_embeds_ada_norm)])
         sample = torch.cat([noise, noise]) if guided else noise
-        sampler.set_timesteps(steps)
+        set_steps(sampler, steps)
         for index, t in enumerate(sampler.timesteps):
             ctx.check_interrupt()
             if guided:

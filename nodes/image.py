@@ -19,7 +19,7 @@ _COUNTER = re.compile(r"_(\d+)_\.png$")
 
 
 def _input_fingerprint(literals: dict[str, Any], folders: Any) -> str:
-    return path_fingerprint(folders.readable("input", literals["image"]))
+    return path_fingerprint(folders.readable("input", literals["image"], "image"))
 
 
 @node("image.load", category="image", version="1.0.0", display_name="Load Image", fingerprint=_input_fingerprint)
@@ -28,7 +28,7 @@ def load_image(ctx: Context, image: str) -> Image:
     import PIL.Image
     from diffusers.image_processor import VaeImageProcessor
 
-    path = ctx.folders.readable("input", image)
+    path = ctx.folders.readable("input", image, "image")
     if not path.is_file():
         raise FileNotFoundError(f"no image {image!r} in the input folder {ctx.folders.input}")
     with PIL.Image.open(path) as opened:

@@ -18,6 +18,7 @@ from ._pipeline_folders import (
 )
 from .latents import Seed, latent_preview
 from .sampling import Guidance, Steps
+from .schedulers import set_steps, step_kwargs
 from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
 
 Size = Annotated[int, Field(ge=16, le=4096)]
@@ -34,7 +35,7 @@ def load_decoder(
     ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
 ) -> DecoderModel:
     """Load a Kandinsky 2.2 decoder folder or hub id: image-conditioned UNet, MoVQ and its own scheduler."""
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     unet = load_component(ref, "unet", index, dtype)
     movq = load_component(ref, "movq", index, dtype)
@@ -70,8 +71,6 @@ def denoise(
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
-    from .schedulers import step_kwargs
-
     device, guided = torch.device(ctx.device), guidance_scale > 1
     sampler = scheduler.create()
     with ctx.models.use(unet) as model, torch.no_grad():
@@ -79,7 +78,7 @@ def denoise(
         if guided:
             embeds = torch.cat([negative_image_embeds.embeds.to(embeds.device), embeds])
         embeds = embeds.to(dtype=model.dtype, device=device)
-        sampler.set_timesteps(steps, device=device)
+        set_steps(sampler, steps, device)
         scale = unet.config["movq_scale_factor"]
         shape = (len(image_embeds.embeds), model.config.in_channels, latent_size(height, scale),
                  latent_size(width, scale))

@@ -20,6 +20,7 @@ from ._pipeline_folders import (
 )
 from .latents import Seed
 from .sampling import Guidance, Steps
+from .schedulers import set_steps
 from .types import ImageEmbeds, PriorTransformer, Scheduler, TextEncoder, Tokenizer, Tokens
 
 
@@ -45,7 +46,7 @@ def load_model(
     negative embedding when there is no negative prompt)."""
     import torch
 
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     prior = load_component(ref, "prior", index, dtype)
     text_encoder = load_component(ref, "text_encoder", index, dtype)
@@ -124,7 +125,7 @@ def image_embeds(
     with ctx.models.use(text_encoder) as encoder, ctx.models.use(prior) as model, torch.no_grad():
         embeds, hidden, text_mask = _text_condition(encoder, prompt, negative, has_negative, guided, device)
         batch = 2 * len(prompt.input_ids) if has_negative else len(prompt.input_ids)
-        sampler.set_timesteps(steps, device=device)
+        set_steps(sampler, steps, device)
         timesteps = sampler.timesteps
         generator = torch.Generator().manual_seed(seed)
         latents = randn_tensor((batch, model.config.embedding_dim), generator=generator, device=device,

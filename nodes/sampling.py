@@ -15,10 +15,9 @@ from pydantic import Field
 
 from nodeflow import Context, node
 from nodes.latents import latent_preview
-from nodes.schedulers import generator_from, generator_state, step_kwargs
+from nodes.schedulers import Steps, generator_from, generator_state, set_steps, step_kwargs
 from nodes.types import Conditioning, Latents, Scheduler, SchedulerState, UNet
 
-Steps = Annotated[int, Field(ge=1, le=1000)]
 Guidance = Annotated[float, Field(ge=0.0, le=50.0)]
 Rescale = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -124,7 +123,7 @@ def denoise(
     """Text-to-image: the full loop from pure noise (scaled by the scheduler's init sigma). Guidance is
     classifier-free above 1.0; `stop_at_step` > 0 ends early and returns the partly denoised latents."""
     instance = scheduler.create()
-    instance.set_timesteps(steps, device=ctx.device)
+    set_steps(instance, steps, ctx.device)
     generator = generator_from(noise)
     latents = noise.samples.to(ctx.device) * instance.init_noise_sigma
     guidance = _guidance(unet, positive, negative, guidance_scale, guidance_rescale, latents)
@@ -144,7 +143,7 @@ def denoise_image(
     from diffusers.utils.torch_utils import randn_tensor
 
     instance = scheduler.create()
-    instance.set_timesteps(steps, device=ctx.device)
+    set_steps(instance, steps, ctx.device)
     start = steps - min(int(steps * strength), steps)
     timesteps = instance.timesteps[start * instance.order :]
     if len(timesteps) == 0:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import copy
 import inspect
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import Field
 
 from nodeflow import node
 from nodes.types import Latents, Scheduler, SchedulerState
+
+Steps = Annotated[int, Field(ge=1, le=1000)]
 
 SchedulerName = Literal[
     "default", "ddim", "ddpm", "pndm", "lms", "lms_karras", "euler", "euler_karras", "euler_ancestral", "heun",
@@ -98,6 +102,29 @@ def scheduler(
     return Scheduler(target, {**scheduler.config, **overrides, "_class_name": target})
 
 
+def set_steps(instance: Any, steps: int, device: Any = None) -> None:
+    """`instance.set_timesteps(steps)`, or an error naming the node's `steps` input and the most this scheduler
+    takes. With SD's config (1000 training timesteps, `steps_offset` 1), DDIM, DDPM and PNDM reach timestep 1000
+    at 1000 steps, one past their tables; StableDiffusionPipeline fails there too, with an IndexError mid-loop."""
+    if _runs(instance, steps, device):
+        return
+    most = next((count for count in range(steps - 1, 0, -1) if _runs(instance, count, device)), 0)
+    if not most:  # not a matter of the count: diffusers' own error says what is wrong
+        instance.set_timesteps(steps, device=device)
+    raise ValueError(f"input 'steps': {steps} is more than this {type(instance).__name__} can run; at most {most}")
+
+
+def _runs(instance: Any, steps: int, device: Any) -> bool:
+    """Whether `steps` sets timesteps the scheduler can step through: integer timesteps index its tables of
+    `num_train_timesteps` entries (float ones are interpolated and need no check)."""
+    try:
+        instance.set_timesteps(steps, device=device)
+    except ValueError:
+        return False
+    timesteps = instance.timesteps
+    return timesteps.is_floating_point() or int(timesteps.max()) < instance.config.num_train_timesteps
+
+
 def step_kwargs(instance: Any, generator: Any) -> dict[str, Any]:
     """The extra `step` arguments a pipeline passes: eta=0 and the generator, where the scheduler takes them.
 
@@ -144,11 +171,11 @@ class Timesteps(NamedTuple):
     latents: Latents
 
 
-@node("schedulers.set_timesteps", category="sampling", version="1.0.0")
-def set_timesteps(scheduler: Scheduler, noise: Latents, steps: int = 50) -> Timesteps:
+@node("schedulers.set_timesteps", category="sampling", version="1.1.0")
+def set_timesteps(scheduler: Scheduler, noise: Latents, steps: Steps = 50) -> Timesteps:
     """Start a hand-built loop: set `steps` timesteps and scale the initial noise by the scheduler's init sigma."""
     instance = scheduler.create()
-    instance.set_timesteps(steps, device=noise.samples.device)
+    set_steps(instance, steps, noise.samples.device)
     latents = noise.samples * instance.init_noise_sigma
     return Timesteps(SchedulerState(instance), Latents(latents, noise.generator_state))
 

@@ -7,13 +7,13 @@ safetensors weights are read.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from nodeflow import Context, node
-from nodeflow.fingerprint import path_fingerprint
+from nodeflow.fingerprint import path_fingerprint, source_fingerprint
 from nodes._pipeline_folders import (
-    DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler, torch_dtype,
+    NO_REMOTE_CODE, DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
+    torch_dtype,
 )
 from nodes.types import VAE, Scheduler, TextEncoder, Tokenizer, UNet
 
@@ -63,7 +63,7 @@ def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
 @node("sd.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
 def load_model(ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
     """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     names = ("tokenizer", "text_encoder", "unet", "vae")
     components = {name: load_component(ref, name, index, dtype) for name in names}
@@ -71,7 +71,9 @@ def load_model(ctx: Context, model: str, dtype: DType = "float32", device: Place
 
 
 def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
-    return "|".join(path_fingerprint(folders.model_ref(literals[name])) for name in ("checkpoint", "config"))
+    checkpoint = folders.readable("models", literals["checkpoint"], "checkpoint")
+    config = folders.model_source(literals["config"], input_name="config")
+    return f"{path_fingerprint(checkpoint)}|{source_fingerprint(config)}"
 
 
 @node("sd.load_checkpoint", category="loaders", version="1.1.0", fingerprint=_checkpoint_fingerprint)
@@ -82,24 +84,23 @@ def load_checkpoint(
     configs, tokenizer and scheduler describe it, split into its parts."""
     import diffusers
 
-    path = ctx.folders.model_ref(checkpoint)
-    if Path(path).suffix != ".safetensors" or not Path(path).is_file():
+    path = ctx.folders.readable("models", checkpoint, "checkpoint")
+    if path.suffix != ".safetensors" or not path.is_file():
         raise ValueError(f"{checkpoint!r} is not a .safetensors file in the model folders (other formats unpickle)")
-    config_ref = ctx.folders.model_ref(config)
-    index = read_model_index(config_ref)
+    config_source = ctx.folders.model_source(config, input_name="config")
+    index = read_model_index(config_source.ref)
     pipeline_class = getattr(diffusers, index["_class_name"])
-    pipeline = pipeline_class.from_single_file(path, config=config_ref, torch_dtype=torch_dtype(dtype),
-                                               local_files_only=Path(config_ref).exists())
-    return pin(_handles(pipeline.components, _as_sd_pipelines_load(config_ref, index), path), device)
+    pipeline = pipeline_class.from_single_file(str(path), config=config_source.ref, torch_dtype=torch_dtype(dtype),
+                                               local_files_only=config_source.path is not None)
+    return pin(_handles(pipeline.components, _as_sd_pipelines_load(config_source.ref, index), str(path)), device)
 
 
 def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:
-    ref = Path(folders.model_ref(literals["model"]))
-    return path_fingerprint(ref / literals["subfolder"]) if ref.exists() else str(ref)
+    return source_fingerprint(folders.model_source(literals["model"], literals["subfolder"]))
 
 
 def _load_one(ctx: Context, model: str, subfolder: str, dtype: str, role: str) -> Any:
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model, subfolder).ref
     return load_component(ref, subfolder, {subfolder: _component_class(ref, subfolder, role)}, dtype), ref
 
 
@@ -110,7 +111,8 @@ def _component_class(ref: str, subfolder: str, role: str) -> list[str]:
     if role == "text_encoder":
         from transformers import AutoConfig
 
-        architectures = AutoConfig.from_pretrained(ref, subfolder=subfolder).architectures or ["CLIPTextModel"]
+        config = AutoConfig.from_pretrained(ref, subfolder=subfolder, **NO_REMOTE_CODE)
+        architectures = config.architectures or ["CLIPTextModel"]
         return ["transformers", architectures[0]]
     return ["diffusers", {"unet": "UNet2DConditionModel", "vae": "AutoencoderKL"}[role]]
 
@@ -153,4 +155,4 @@ def load_tokenizer(ctx: Context, model: str, subfolder: str = "tokenizer") -> To
 @node("sd.load_scheduler", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
 def load_scheduler(ctx: Context, model: str, subfolder: str = "scheduler") -> Scheduler:
     """The scheduler recipe (class and config) stored in one subfolder."""
-    return read_scheduler(ctx.folders.model_ref(model), subfolder)
+    return read_scheduler(ctx.folders.model_source(model, subfolder).ref, subfolder)

@@ -17,6 +17,7 @@ from ._pipeline_folders import (
 )
 from .latents import Seed
 from .sampling import Guidance, Steps
+from .schedulers import set_steps
 from .types import (
     Conditioning, DiscreteLatents, Image, LearnedClassifierFreeEmbeddings, Latents, Scheduler, TextEncoder, Tokenizer,
     VQDiffusionTransformer, VQModel,
@@ -43,7 +44,7 @@ def load_model(
     CLIP tokenizer and text encoder, its own scheduler, and the learned null-text embeddings."""
     from diffusers.pipelines.deprecated.vq_diffusion import LearnedClassifierFreeSamplingEmbeddings
 
-    ref = ctx.folders.model_ref(model)
+    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     # Published folders name this class's module "vq_diffusion", gone from diffusers: resolve it by name.
     classes = {"LearnedClassifierFreeSamplingEmbeddings": LearnedClassifierFreeSamplingEmbeddings}
@@ -113,7 +114,7 @@ def denoise(
     with ctx.models.use(transformer) as model, torch.no_grad():
         masked = model.config.num_vector_embeds - 1
         sample = torch.full((batch, model.num_latent_pixels), masked).to(device)
-        sampler.set_timesteps(steps, device=device)
+        set_steps(sampler, steps, device)
         # The scheduler draws its Gumbel noise on the sample's device, which needs a generator there
         # (VQDiffusionPipeline on a GPU likewise takes a torch.Generator("cuda")).
         generator = torch.Generator(device).manual_seed(seed)

@@ -97,10 +97,10 @@ def join(a: str, b: str = "", sep: str = " ") -> str:
 
 
 @node("text.read_file", category="text", output="text",
-      fingerprint=lambda literals, folders: path_fingerprint(folders.readable("input", literals["name"])))
+      fingerprint=lambda literals, folders: path_fingerprint(folders.readable("input", literals["name"], "name")))
 def read_file(ctx: Context, name: str) -> str:
     CALLS.append("text.read_file")
-    return Path(ctx.folders.readable("input", name)).read_text()
+    return Path(ctx.folders.readable("input", name, "name")).read_text()
 
 
 @node("io.show", category="io", output_node=True)
