@@ -15,7 +15,7 @@ from pydantic import Field
 
 from nodeflow import Context, node
 from nodes.latents import latent_preview
-from nodes.schedulers import Steps, generator_from, generator_state, set_steps, step_kwargs
+from nodes.schedulers import Steps, generator_from, generator_state, set_steps, step_kwargs, timestep_at
 from nodes.types import Conditioning, Latents, Scheduler, SchedulerState, UNet
 
 Guidance = Annotated[float, Field(ge=0.0, le=50.0)]
@@ -95,7 +95,7 @@ def unet_step(
     samples = latents.samples.to(ctx.device)
     guidance = _guidance(unet, positive, negative, guidance_scale, guidance_rescale, samples)
     with ctx.models.use(unet) as module, torch.no_grad():
-        noise_pred = _predict(module, instance, samples, instance.timesteps[index], guidance)
+        noise_pred = _predict(module, instance, samples, timestep_at(instance, index), guidance)
     return Latents(noise_pred)
 
 

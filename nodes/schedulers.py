@@ -108,10 +108,19 @@ def set_steps(instance: Any, steps: int, device: Any = None) -> None:
     at 1000 steps, one past their tables; StableDiffusionPipeline fails there too, with an IndexError mid-loop."""
     if _runs(instance, steps, device):
         return
-    most = next((count for count in range(steps - 1, 0, -1) if _runs(instance, count, device)), 0)
+    most = _most_steps(instance, steps - 1, device)
     if not most:  # not a matter of the count: diffusers' own error says what is wrong
         instance.set_timesteps(steps, device=device)
     raise ValueError(f"input 'steps': {steps} is more than this {type(instance).__name__} can run; at most {most}")
+
+
+def _most_steps(instance: Any, below: int, device: Any) -> int:
+    """The largest count up to `below` that the scheduler runs (0 if none); counts that run form a prefix."""
+    low, high = 0, below
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _runs(instance, middle, device) else (low, middle - 1)
+    return low
 
 
 def _runs(instance: Any, steps: int, device: Any) -> bool:
@@ -185,14 +194,21 @@ class Stepped(NamedTuple):
     latents: Latents
 
 
+def timestep_at(instance: Any, index: int) -> Any:
+    """Timestep number `index` of a scheduler whose timesteps are set; an error naming the node's `index` input
+    when there is no such timestep."""
+    count = len(instance.timesteps)
+    if not 0 <= index < count:
+        raise ValueError(f"input 'index': {index} is outside the {count} timesteps of this scheduler state "
+                         "(numbered from 0)")
+    return instance.timesteps[index]
+
+
 @node("schedulers.step", category="sampling", version="1.0.0")
 def step(state: SchedulerState, noise_pred: Latents, latents: Latents, index: int = 0) -> Stepped:
     """One scheduler step x_t → x_t-1 at timestep number `index` of the state's timesteps."""
     instance = copy.deepcopy(state.instance)
-    timesteps = instance.timesteps
-    if not 0 <= index < len(timesteps):
-        raise ValueError(f"index {index} is outside the {len(timesteps)} timesteps of this scheduler state")
     generator = generator_from(latents)
-    result = instance.step(noise_pred.samples, timesteps[index], latents.samples,
+    result = instance.step(noise_pred.samples, timestep_at(instance, index), latents.samples,
                            **step_kwargs(instance, generator), return_dict=False)[0]
     return Stepped(SchedulerState(instance, state.begin_index), Latents(result, generator_state(generator)))

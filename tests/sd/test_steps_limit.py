@@ -41,3 +41,13 @@ def test_schedulers_with_interpolated_timesteps_run_1000_steps():
     scheduler = EulerDiscreteScheduler.from_config(SD_SCHEDULER_CONFIG)
     set_steps(scheduler, 1000)
     assert len(scheduler.timesteps) == 1000
+
+
+@pytest.mark.parametrize("node_id", ["unet_2", "step_2"])
+def test_a_step_index_past_the_schedulers_timesteps_fails_naming_the_input(tiny_sd, tmp_path, node_id):
+    workflow = Workflow.load(WORKFLOWS / "sd_unet_step_loop.json").with_params({"model": "model"})
+    workflow.nodes[node_id].inputs["index"] = 99  # the loop sets 3 steps (PNDM: 4 timesteps)
+    executor = Executor(default_registry(), device="cpu", folders=Folders(output=tmp_path, models=[tiny_sd.parent]))
+    [failure] = executor.run(workflow).failures
+    assert failure.node_id == node_id
+    assert failure.message == "input 'index': 99 is outside the 4 timesteps of this scheduler state (numbered from 0)"
