@@ -158,7 +158,8 @@ def test_validation_error_from_the_server_is_shown_on_the_node_and_its_input(edi
     assert "invalid" not in editor.node(save).get_attribute("class")
 
 
-def test_node_that_fails_while_running_shows_its_message(editor):
+def queue_graph_whose_loader_fails(editor: Editor) -> str:
+    """Load model → noise → decode → save, on a model folder that fails to load at run time; returns the loader's id."""
     model = editor.add("sd.load_model", 40, 60)
     empty = editor.add("latents.empty", 40, 420)
     decode = editor.add("vae.decode", 420, 60)
@@ -169,6 +170,11 @@ def test_node_that_fails_while_running_shows_its_message(editor):
         editor.wire(source, output, target, name)
     editor.type_into(model, "model", "empty_folder")  # valid as a string; loading it fails at run time
     editor.page.click("#queue-button")
+    return model
+
+
+def test_node_that_fails_while_running_shows_its_message(editor):
+    model = queue_graph_whose_loader_fails(editor)
     error = editor.node(model).locator(".node-error")
     error.wait_for(timeout=30_000)
     assert "state-error" in editor.node(model).get_attribute("class")
@@ -182,16 +188,7 @@ def test_editor_whose_client_id_is_held_by_another_socket_adopts_the_id_it_is_gi
     page.add_init_script("crypto.randomUUID = () => 'held-id';")
     editor = Editor(page, server.url + "/").open()
     try:
-        model = editor.add("sd.load_model", 40, 60)
-        decode = editor.add("vae.decode", 420, 60)
-        save = editor.add("image.save", 760, 60)
-        empty = editor.add("latents.empty", 40, 420)
-        for source, output, target, name in [(model, "unet", empty, "unet"), (model, "vae", empty, "vae"),
-                                             (model, "vae", decode, "vae"), (empty, "latents", decode, "latents"),
-                                             (decode, "image", save, "image")]:
-            editor.wire(source, output, target, name)
-        editor.type_into(model, "model", "empty_folder")
-        editor.page.click("#queue-button")
+        model = queue_graph_whose_loader_fails(editor)
         editor.node(model).locator(".node-error").wait_for(timeout=30_000)
         page.screenshot(path=str(tmp_path / "editor.png"))
     finally:
