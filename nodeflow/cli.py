@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .limits import DEFAULT_LIMITS, Limits
-from .server.store import MAX_ATTEMPTS
+from .limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 

@@ -22,3 +22,5 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# Runs of a queued prompt that ended with its server down (killed, out of memory) before it is marked failed.
+MAX_ATTEMPTS = 3

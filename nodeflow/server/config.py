@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..folders import Folders
-from ..limits import DEFAULT_LIMITS, Limits
-from .store import MAX_ATTEMPTS
+from ..limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..limits import MAX_ATTEMPTS
 from .messages import PromptMessages
 
 log = logging.getLogger(__name__)
 PENDING, RUNNING, DONE = "pending", "running", "done"
 MAX_HISTORY = 10_000  # finished prompts kept; the oldest go first (ComfyUI keeps as many)
-MAX_ATTEMPTS = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS prompts (

@@ -73,13 +73,13 @@ def test_nodes_json_lists_schemas(capsys):
     assert schema["nodes"]["math.divmod"]["outputs"] == {"quotient": {"type": "int"}, "remainder": {"type": "int"}}
 
 
-def test_light_commands_do_not_import_diffusers(tmp_path):
+def test_light_commands_do_not_import_diffusers_or_the_server(tmp_path):
     path = write(tmp_path / "ok.json", {"a": {"type": "math.add", "inputs": {"x": 1}},
                                         "s": {"type": "io.show", "inputs": {"value": link("a", "int")}}})
     code = (
         "import sys; from nodeflow.cli import main\n"
         f"main(['--nodes-dir', {PACK!r}, 'validate', {path!r}]); main(['nodes'])\n"
-        "heavy = [m for m in ('diffusers', 'transformers') if m in sys.modules]\n"
+        "heavy = [m for m in ('diffusers', 'transformers', 'aiohttp', 'nodeflow.server') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
