@@ -4,7 +4,7 @@ from .builder import Graph, NodeRef, OutputRef
 from .cache import OutputCache
 from .context import Context, Interrupted
 from .executor import Executor, NodeFailure, RunReport
-from .folders import Folders, UnsafePath
+from .folders import Folders, InFolder, UnsafePath
 from .limits import Limits
 from .models import ModelHandle
 from .node import NodeDefinitionError, node
@@ -14,7 +14,7 @@ from .registry import DuplicateNodeType, Registry, default_registry
 from .workflow import Link, Workflow
 
 __all__ = [
-    "Context", "DuplicateNodeType", "Executor", "Folders", "Graph", "Interrupted", "Limits", "Link", "ModelHandle",
+    "Context", "DuplicateNodeType", "Executor", "Folders", "Graph", "InFolder", "Interrupted", "Limits", "Link", "ModelHandle",
     "NodeDefinitionError", "NodeFailure", "NodeRef", "OutputCache", "OutputRef", "Problem", "ProblemList",
     "Registry", "RunReport", "UnsafePath", "Workflow", "default_registry", "node", "plan", "validate",
 ]

@@ -10,12 +10,15 @@ a subfolder of it). The CLI runs for a local user and may opt into
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Callable, Literal
 
 FolderKind = Literal["input", "output", "temp", "models"]
+_LISTED_MAX = 500  # entries listed per folder kind (a dropdown, not a file browser)
+_WALKED_MAX = 20_000  # paths looked at to find them
 
 
 class UnsafePath(ValueError):
@@ -33,6 +36,26 @@ class ModelSource:
     ref: str
     subfolder: str = ""
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class InFolder:
+    """Marks a `str` input whose value names an entry of the allowed folders: `Annotated[str, InFolder("models")]`.
+
+    The schema says so, the editor and `/object_info` offer what `Folders.listing` finds there (free text stays
+    allowed: `other` says what else the value may be, e.g. a hub id), and `validate --deep` calls `check`
+    (folders, value, input name), which raises when the value does not resolve. `entries` is "folders" (model
+    folders) or "files" with one of `suffixes`.
+    """
+
+    kind: FolderKind
+    entries: Literal["folders", "files"] = "folders"
+    suffixes: tuple[str, ...] = ()
+    other: str = ""
+    check: Callable[[Any, str, str], None] | None = None
+
+    def schema(self) -> dict[str, Any]:
+        return {"kind": self.kind, "entries": self.entries, "suffixes": list(self.suffixes), "other": self.other}
 
 
 @dataclass
@@ -102,8 +125,50 @@ class Folders:
             raise UnsafePath(f"{_input(input_name)}{model!r} is not inside {self._models_listed()}")
         return None
 
+    def listing(self, marker: InFolder) -> list[str]:
+        """The names an `InFolder` input may take here, sorted: model folders (those holding a
+        model_index.json or config.json, one level deep or `org/name`) or files with the marker's suffixes."""
+        roots = self.models if marker.kind == "models" else [self.root(marker.kind)]
+        names: set[str] = set()
+        for root in roots:
+            names.update(_folder_entries(root, marker) if marker.entries == "folders" else _file_entries(root, marker))
+        return sorted(names)[:_LISTED_MAX]
+
     def _models_listed(self) -> str:
         return f"the model folders ({_listed(self.models)})"
+
+
+def _is_model_folder(path: Path) -> bool:
+    return (path / "model_index.json").is_file() or (path / "config.json").is_file()
+
+
+def _folder_entries(root: Path, marker: InFolder) -> list[str]:
+    found = []
+    for child in _children(root):
+        if not child.is_dir():
+            continue
+        if _is_model_folder(child):
+            found.append(child.name)
+        else:  # an `org/name` layout, as hub ids are written
+            found.extend(f"{child.name}/{inner.name}" for inner in _children(child)
+                         if inner.is_dir() and _is_model_folder(inner))
+    return [name for name in found if _within((root / name).resolve(), [root])]
+
+
+def _file_entries(root: Path, marker: InFolder) -> list[str]:
+    found = []
+    for path in itertools.islice(root.rglob("*"), _WALKED_MAX) if root.is_dir() else []:
+        if path.is_file() and (not marker.suffixes or path.suffix.lower() in marker.suffixes):
+            if not any(part.startswith(".") for part in path.relative_to(root).parts) and _within(path.resolve(), [root]):
+                found.append(path.relative_to(root).as_posix())
+    return found
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return sorted(child for child in folder.iterdir() if not child.name.startswith("."))
+    except OSError:
+        return []
 
 
 def safe_join(root: Path, subfolder: str, name: str) -> Path:

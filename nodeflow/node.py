@@ -6,11 +6,12 @@ import inspect
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, get_origin
+from typing import Annotated, Any, Callable, get_args, get_origin
 
 from pydantic import TypeAdapter
 
 from .context import Context
+from .folders import InFolder
 from .typing_rules import is_optional, is_widget_type, resolve_hints, strip_annotated, type_name
 
 _TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -34,6 +35,13 @@ class InputSpec:
     @property
     def type_name(self) -> str:
         return type_name(self.annotation)
+
+    @property
+    def folder(self) -> InFolder | None:
+        """The `InFolder` marker of an input that names an entry of the allowed folders, or None."""
+        if get_origin(self.annotation) is Annotated:
+            return next((m for m in get_args(self.annotation)[1:] if isinstance(m, InFolder)), None)
+        return None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def input_schema(spec: InputSpec) -> dict[str, Any]:
     }
     if not spec.required:
         entry["default"] = _jsonable(spec.default)
+    if spec.folder is not None:
+        entry["folder"] = spec.folder.schema()
     if spec.adapter is not None:
         entry["schema"] = spec.adapter.json_schema()
     else:

@@ -11,6 +11,7 @@ import difflib
 from typing import NamedTuple
 
 from nodeflow import Context, node
+from nodes.folder_inputs import ModelName
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, module_config, pin, read_model_index, read_scheduler,
@@ -40,7 +41,7 @@ def labels_from_id2label(id2label: dict | None) -> dict[str, int]:
 
 @node("dit.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
 def load_model(
-    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> DiTModel:
     """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
     model_index.json), VAE, and the folder's own scheduler."""

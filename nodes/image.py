@@ -13,6 +13,7 @@ from typing import Any
 
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
+from nodes.folder_inputs import InputImage
 from nodes.types import Image
 
 _COUNTER = re.compile(r"_(\d+)_\.png$")
@@ -23,7 +24,7 @@ def _input_fingerprint(literals: dict[str, Any], folders: Any) -> str:
 
 
 @node("image.load", category="image", version="1.0.0", display_name="Load Image", fingerprint=_input_fingerprint)
-def load_image(ctx: Context, image: str) -> Image:
+def load_image(ctx: Context, image: InputImage) -> Image:
     """An image file from the input folder, as RGB pixels in [0, 1]."""
     import PIL.Image
     from diffusers.image_processor import VaeImageProcessor

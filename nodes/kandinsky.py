@@ -12,6 +12,7 @@ from typing import Annotated, NamedTuple
 from pydantic import Field
 
 from nodeflow import Context, node
+from nodes.folder_inputs import ModelName
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -32,7 +33,7 @@ class DecoderModel(NamedTuple):
 
 @node("kandinsky.load_decoder", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
 def load_decoder(
-    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> DecoderModel:
     """Load a Kandinsky 2.2 decoder folder or hub id: image-conditioned UNet, MoVQ and its own scheduler."""
     ref = ctx.folders.model_source(model).ref

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
+from nodes.folder_inputs import InputEmbeds, ModelName
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -39,7 +40,7 @@ class PriorOutput(NamedTuple):
 
 @node("prior.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
 def load_model(
-    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> PriorModel:
     """Load an unCLIP prior folder or hub id (e.g. kandinsky-2-2-prior): prior, CLIP tokenizer and text
     encoder with projection, its own scheduler, and the CLIP image embedding of a blank image (the
@@ -190,7 +191,7 @@ def _input_fingerprint(literals: dict, folders) -> str:
 
 
 @node("prior.load_embeds", category="conditioning", version="1.0.0", fingerprint=_input_fingerprint)
-def load_embeds(ctx: Context, file: str) -> PriorOutput:
+def load_embeds(ctx: Context, file: InputEmbeds) -> PriorOutput:
     """Image embeddings from a .safetensors file in the input folder (as prior.save_embeds writes them),
     e.g. to run the decoder on an embedding made earlier."""
     from safetensors.torch import load_file

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint, source_fingerprint
+from nodes.folder_inputs import CheckpointFile, ModelName
 from nodes._pipeline_folders import (
     NO_REMOTE_CODE, DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
     torch_dtype,
@@ -61,7 +62,7 @@ def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
 
 
 @node("sd.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
-def load_model(ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
+def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
     """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
     ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
@@ -78,7 +79,7 @@ def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
 
 @node("sd.load_checkpoint", category="loaders", version="1.1.0", fingerprint=_checkpoint_fingerprint)
 def load_checkpoint(
-    ctx: Context, checkpoint: str, config: str, dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, checkpoint: CheckpointFile, config: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> SDModel:
     """A single-file original-layout checkpoint (.safetensors only) with the diffusers folder (or hub id) whose
     configs, tokenizer and scheduler describe it, split into its parts."""
@@ -119,7 +120,7 @@ def _component_class(ref: str, subfolder: str, role: str) -> list[str]:
 
 @node("sd.load_unet", category="loaders", version="1.1.0", output="unet", fingerprint=_component_fingerprint)
 def load_unet(
-    ctx: Context, model: str, subfolder: str = "unet", dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, subfolder: str = "unet", dtype: DType = "float32", device: Placement = "auto"
 ) -> UNet:
     """A UNet2DConditionModel from one subfolder of a diffusers folder or hub repo."""
     module, ref = _load_one(ctx, model, subfolder, dtype, "unet")
@@ -128,7 +129,7 @@ def load_unet(
 
 @node("sd.load_vae", category="loaders", version="1.1.0", output="vae", fingerprint=_component_fingerprint)
 def load_vae(
-    ctx: Context, model: str, subfolder: str = "vae", dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, subfolder: str = "vae", dtype: DType = "float32", device: Placement = "auto"
 ) -> VAE:
     """An AutoencoderKL from one subfolder of a diffusers folder or hub repo."""
     module, ref = _load_one(ctx, model, subfolder, dtype, "vae")
@@ -137,7 +138,7 @@ def load_vae(
 
 @node("sd.load_text_encoder", category="loaders", version="1.1.0", fingerprint=_component_fingerprint)
 def load_text_encoder(
-    ctx: Context, model: str, subfolder: str = "text_encoder", dtype: DType = "float32",
+    ctx: Context, model: ModelName, subfolder: str = "text_encoder", dtype: DType = "float32",
     device: Placement = "auto",
 ) -> TextEncoder:
     """A CLIPTextModel or CLIPTextModelWithProjection from one subfolder (the class its config names)."""
@@ -146,13 +147,13 @@ def load_text_encoder(
 
 
 @node("sd.load_tokenizer", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
-def load_tokenizer(ctx: Context, model: str, subfolder: str = "tokenizer") -> Tokenizer:
+def load_tokenizer(ctx: Context, model: ModelName, subfolder: str = "tokenizer") -> Tokenizer:
     """A CLIP tokenizer from one subfolder (vocab.json + merges.txt, or tokenizer.json)."""
     module, ref = _load_one(ctx, model, subfolder, "float32", "tokenizer")
     return Tokenizer(module, ref)
 
 
 @node("sd.load_scheduler", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
-def load_scheduler(ctx: Context, model: str, subfolder: str = "scheduler") -> Scheduler:
+def load_scheduler(ctx: Context, model: ModelName, subfolder: str = "scheduler") -> Scheduler:
     """The scheduler recipe (class and config) stored in one subfolder."""
     return read_scheduler(ctx.folders.model_source(model, subfolder).ref, subfolder)

@@ -11,6 +11,7 @@ from typing import Annotated, NamedTuple
 from pydantic import Field
 
 from nodeflow import Context, node
+from nodes.folder_inputs import ModelName
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -38,7 +39,7 @@ class VQDiffusionModel(NamedTuple):
 
 @node("vq.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
 def load_model(
-    ctx: Context, model: str, dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> VQDiffusionModel:
     """Load a VQ-Diffusion folder or hub id (e.g. microsoft/vq-diffusion-ithq): discrete transformer, VQ-VAE,
     CLIP tokenizer and text encoder, its own scheduler, and the learned null-text embeddings."""

@@ -1,0 +1,32 @@
+"""Inputs that name an entry of the allowed folders: a model folder (or hub id), a checkpoint, an input file.
+
+The `InFolder` marker on each lets the editor and `/object_info` list what is
+there, and lets `nodeflow validate --deep` check that the value resolves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable
+
+from nodeflow import InFolder
+from nodeflow.folders import FolderKind
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+def file_in(kind: FolderKind) -> Callable[[Any, str, str], None]:
+    """A deep check: `value` is a file in the `kind` folder(s)."""
+
+    def check(folders: Any, value: str, input_name: str) -> None:
+        if not folders.readable(kind, value, input_name).is_file():
+            roots = folders.models if kind == "models" else [folders.root(kind)]
+            raise FileNotFoundError(f"input {input_name!r}: no file {value!r} in the {kind} folder "
+                                    f"({', '.join(str(root) for root in roots)})")
+
+    return check
+
+
+ModelName = Annotated[str, InFolder("models", other="hub id")]
+CheckpointFile = Annotated[str, InFolder("models", "files", (".safetensors",), check=file_in("models"))]
+InputImage = Annotated[str, InFolder("input", "files", IMAGE_SUFFIXES, check=file_in("input"))]
+InputEmbeds = Annotated[str, InFolder("input", "files", (".safetensors",), check=file_in("input"))]
