@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Iterable
 
+from .folders import Folders, InFolder
 from .node import InputSpec, NodeDef
 from .typing_rules import is_optional, socket_classes, type_name
 
@@ -50,6 +51,21 @@ def node_schema(definition: NodeDef) -> dict[str, Any]:
     }
 
 
+def folder_choices(definitions: Iterable[NodeDef], folders: Folders) -> dict[str, dict[str, list[str]]]:
+    """For every input marked `InFolder`: what the folders hold now, by node type and input name.
+    Each distinct marker is listed once."""
+    listed: dict[InFolder, list[str]] = {}
+    choices: dict[str, dict[str, list[str]]] = {}
+    for definition in definitions:
+        for name, spec in definition.inputs.items():
+            if spec.folder is not None:
+                marker = spec.folder
+                if marker not in listed:
+                    listed[marker] = folders.listing(marker)
+                choices.setdefault(definition.type_id, {})[name] = listed[marker]
+    return choices
+
+
 def type_table(classes: set[type]) -> dict[str, Any]:
     """Socket types by name: their docs and the names of their socket base classes, for link checks."""
     table = {}
@@ -60,4 +76,4 @@ def type_table(classes: set[type]) -> dict[str, Any]:
     return table
 
 
-__all__ = ["node_schema", "input_schema", "type_table", "type_name"]
+__all__ = ["node_schema", "input_schema", "folder_choices", "type_table", "type_name"]

@@ -51,3 +51,19 @@ async def test_system_stats_report_device_and_cache_and_free_empties_it(aiohttp_
             break
         await asyncio.sleep(0.01)
     assert stats["devices"][0]["cache_entries"] == 0 and stats["devices"][0]["cache_bytes"] == 0
+
+
+async def test_choices_list_what_the_folders_hold_now_for_inputs_that_name_entries(aiohttp_client, tmp_path):
+    from nodeflow import default_registry
+
+    client = await start_client(aiohttp_client, tmp_path, default_registry())
+    before = await (await client.get("/nodeflow/choices")).json()
+    assert before["sd.load_model"] == {"model": []} and before["image.load"] == {"image": []}
+    (tmp_path / "models" / "my-sd").mkdir(parents=True)
+    (tmp_path / "models" / "my-sd" / "model_index.json").write_text("{}")
+    (tmp_path / "input" / "cat.png").write_bytes(b"")
+    after = await (await client.get("/nodeflow/choices")).json()
+    assert after["sd.load_model"] == {"model": ["my-sd"]} and after["dit.load_model"] == {"model": ["my-sd"]}
+    assert after["sd.load_checkpoint"] == {"checkpoint": [], "config": ["my-sd"]}
+    assert after["image.load"] == {"image": ["cat.png"]}
+    assert "sampling.denoise" not in after

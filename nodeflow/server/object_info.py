@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
 
+from ..schema import folder_choices
 from .bodies import json_error, json_response
-from .keys import REGISTRY, SCHEMA
+from .keys import CONFIG, REGISTRY, SCHEMA
 
 routes = web.RouteTableDef()
 _WIDGET_TYPES = {"integer": "INT", "number": "FLOAT", "string": "STRING", "boolean": "BOOLEAN"}
@@ -86,3 +88,11 @@ async def one_object_info(request: web.Request) -> web.Response:
 async def nodeflow_schema(request: web.Request) -> web.Response:
     """Every node's full schema (JSON Schema per widget) and the socket type table (name → bases, docs)."""
     return json_response(request.app[SCHEMA])
+
+
+@routes.get("/nodeflow/choices")
+async def nodeflow_choices(request: web.Request) -> web.Response:
+    """What the folders hold now for every input that names a model folder or a file: {node type: {input: [names]}}.
+    Free text stays allowed for such inputs (a hub id); this is what a dropdown offers."""
+    folders = request.app[CONFIG].folders()
+    return json_response(await asyncio.to_thread(folder_choices, request.app[REGISTRY], folders))
