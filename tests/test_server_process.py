@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import signal
 import threading
 import time
@@ -210,3 +211,12 @@ def test_prompt_cut_short_by_a_graceful_stop_runs_again_after_restart(tmp_path):
     finally:
         second.kill()
 
+
+def test_the_log_has_a_line_when_a_prompt_is_queued_and_one_when_it_ends(tmp_path):
+    with ServerProcess(tmp_path) as server:
+        watcher = server.watch("log")
+        prompt_id = server.queue({**counting_workflow(), "meta": {"title": "Counting"}}, client_id="log")
+        watcher.until_done(prompt_id)
+        watcher.close()
+    assert f"got prompt {prompt_id} (Counting)" in server.output()
+    assert re.search(rf"prompt {prompt_id} \(Counting\) ended in \d+\.\d\d s: success", server.output())
