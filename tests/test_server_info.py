@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import pytest
 
+from nodeflow import InFolder, Registry, node
 from tests.server_support import counting_workflow, start_client, ws_until_done
 
 pytestmark = pytest.mark.asyncio
@@ -67,3 +69,44 @@ async def test_choices_list_what_the_folders_hold_now_for_inputs_that_name_entri
     assert after["sd.load_checkpoint"] == {"checkpoint": [], "config": ["my-sd"]}
     assert after["image.load"] == {"image": ["cat.png"]}
     assert "sampling.denoise" not in after
+
+
+def _model_folder(root, name: str) -> None:
+    (root / "models" / name).mkdir(parents=True)
+    (root / "models" / name / "model_index.json").write_text("{}")
+
+
+async def test_object_info_lists_the_models_in_the_folders_as_comfyui_lists_checkpoints(aiohttp_client, tmp_path):
+    from nodeflow import default_registry
+
+    client = await start_client(aiohttp_client, tmp_path, default_registry())
+    _model_folder(tmp_path, "my-sd")
+    info = await (await client.get("/object_info")).json()
+    assert info["sd.load_model"]["input"]["required"]["model"] == [["my-sd"], {}]
+    assert info["sd.load_checkpoint"]["input"]["required"]["checkpoint"] == [[], {}]
+    _model_folder(tmp_path, "other-sd")  # listed again on every request
+    one = await (await client.get("/object_info/sd.load_model")).json()
+    assert one["sd.load_model"]["input"]["required"]["model"] == [["my-sd", "other-sd"], {}]
+
+
+async def test_object_info_offers_an_upload_for_input_images_only(aiohttp_client, tmp_path):
+    from nodeflow import default_registry
+
+    client = await start_client(aiohttp_client, tmp_path, default_registry())
+    (tmp_path / "input" / "cat.png").write_bytes(b"")
+    info = await (await client.get("/object_info")).json()
+    assert info["image.load"]["input"]["required"]["image"] == [["cat.png"], {"image_upload": True}]
+    assert info["prior.load_embeds"]["input"]["required"]["file"] == [[], {}]
+
+
+@node("infotest.load", category="test")
+def _load_with_a_hub_default(model: Annotated[str, InFolder("models", other="hub id")] = "org/hub-model") -> str:
+    """A loader whose default is a hub id."""
+    return model
+
+
+async def test_object_info_lists_a_default_the_folders_lack_so_that_it_validates(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path, Registry([_load_with_a_hub_default]))
+    _model_folder(tmp_path, "my-sd")
+    info = await (await client.get("/object_info/infotest.load")).json()
+    assert info["infotest.load"]["input"]["optional"]["model"] == [["org/hub-model", "my-sd"], {"default": "org/hub-model"}]

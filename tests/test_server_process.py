@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import signal
 import threading
 import time
@@ -174,7 +175,7 @@ def test_listening_on_all_interfaces_without_a_token_prints_a_loud_warning(tmp_p
     exposed = ServerProcess(tmp_path, "--host", "0.0.0.0")
     exposed.start()
     exposed.kill()
-    output = exposed.process.stdout.read().decode()
+    output = exposed.output()
     assert "WARNING" in output and "WITHOUT a token" in output and "--token" in output
 
 
@@ -187,7 +188,7 @@ def test_with_a_token_every_request_needs_it(tmp_path):
         assert guarded.post("/prompt", {"prompt": counting_workflow()})[0] == 401
     finally:
         guarded.kill()
-    assert "WARNING" not in guarded.process.stdout.read().decode()
+    assert "WARNING" not in guarded.output()
 
 
 def test_prompt_cut_short_by_a_graceful_stop_runs_again_after_restart(tmp_path):
@@ -209,3 +210,13 @@ def test_prompt_cut_short_by_a_graceful_stop_runs_again_after_restart(tmp_path):
         assert len(second.get("/history")[1]) == 1  # it was not also recorded as interrupted
     finally:
         second.kill()
+
+
+def test_the_log_has_a_line_when_a_prompt_is_queued_and_one_when_it_ends(tmp_path):
+    with ServerProcess(tmp_path) as server:
+        watcher = server.watch("log")
+        prompt_id = server.queue({**counting_workflow(), "meta": {"title": "Counting"}}, client_id="log")
+        watcher.until_done(prompt_id)
+        watcher.close()
+    assert f"got prompt {prompt_id} (Counting)" in server.output()
+    assert re.search(rf"prompt {prompt_id} \(Counting\) ended in \d+\.\d\d s: success", server.output())

@@ -67,6 +67,18 @@ async def test_comfy_api_format_and_params_are_accepted(aiohttp_client, tmp_path
     assert param_image["filename"].startswith("test_9002_")
 
 
+async def test_history_shows_the_workflow_as_run_with_its_params_applied(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path)
+    ws = await client.ws_connect("/ws?clientId=me")
+    prompt_id = await _queue(client, counting_workflow(seed=1), params={"seed": 7}, client_id="me")
+    await ws_until_done(ws, prompt_id)
+    [entry] = (await (await client.get(f"/history/{prompt_id}")).json()).values()
+    [image] = entry["outputs"]["save"]["images"]
+    assert image["filename"].startswith("test_7003_")
+    ran = entry["prompt"][2]
+    assert ran["nodes"]["count"]["inputs"]["seed"] == 7 and ran["params"] == counting_workflow()["params"]
+
+
 async def test_invalid_prompt_reports_every_problem_by_node_and_input(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path)
     workflow = counting_workflow()

@@ -7,9 +7,11 @@ One module per concern:
 - `prompts`: `POST/GET /prompt`, `GET/POST /queue`, `POST /interrupt`, `GET/POST /history[/{id}]`.
 - `files`: `GET /view`, `POST /upload/image` (inside the output/input/temp folders only).
 - `workflows`: `GET /workflows`, `GET/POST /workflows/{name}` (shipped read-only + the user's).
-- `object_info`: `GET /object_info[/{type}]` (ComfyUI's shape) and `GET /nodeflow/schema` (ours).
+- `object_info`: `GET /object_info[/{type}]` (ComfyUI's shape, with what the folders hold), `GET /nodeflow/schema`
+  (ours) and `GET /nodeflow/choices`.
 - `system`: `GET /system_stats`, `POST /free`.  `ws` + `hub` + `messages`: `GET /ws?clientId=`.
 - `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device owning one Executor.
+- `prompt_log`: the server log's line per queued prompt and per finished run.
 - `security`: host and origin allow-lists, token, CORS.  `capacity`: requests and WebSockets in flight, open files.
 - `static`: the editor in `web/` at `/`.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from typing import AsyncIterator
 
@@ -79,8 +80,16 @@ _EXPOSED_WARNING = """
 """
 
 
+def _log_to_stderr() -> None:
+    """nodeflow's own lines from INFO up (a line per prompt) on stderr; other libraries' from WARNING up.
+    Logging that the command line set up already is kept."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s", level=logging.WARNING)
+    logging.getLogger("nodeflow").setLevel(logging.INFO)
+
+
 def serve(args: argparse.Namespace, registry: Registry | None = None) -> int:
     config = ServerConfig.from_args(args)
+    _log_to_stderr()
     if config.exposed_without_token:
         names = ", ".join(sorted(config.served_hosts))
         print(_EXPOSED_WARNING.format(host=config.host, names=names), file=sys.stderr, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 from typing import Any
 
 from aiohttp import web
@@ -21,10 +22,30 @@ def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
     return options[0] if len(options) == 1 else schema
 
 
-def comfy_input(name: str, spec: dict[str, Any]) -> list[Any]:
-    """One input as ComfyUI describes it: `[TYPE, {options}]`, or `[[choices], {options}]` for enums."""
+def _holds_images(folder: dict[str, Any]) -> bool:
+    """An input-folder entry of image files: ComfyUI's LoadImage offers an upload for such an input."""
+    return folder["kind"] == "input" and any(
+        (mimetypes.guess_type(f"x{suffix}")[0] or "").startswith("image/") for suffix in folder["suffixes"]
+    )
+
+
+def _folder_combo(spec: dict[str, Any], listed: list[str]) -> list[Any]:
+    """An input that names a folder entry, as ComfyUI lists checkpoints: `[[names], {options}]`. A default the
+    folders lack (a hub id) is listed first, so that it still validates in ComfyUI clients."""
+    default = spec.get("default")
+    options: dict[str, Any] = {} if default is None else {"default": default}
+    if _holds_images(spec["folder"]):
+        options["image_upload"] = True
+    return [listed if default is None or default in listed else [default, *listed], options]
+
+
+def comfy_input(name: str, spec: dict[str, Any], listed: list[str] | None = None) -> list[Any]:
+    """One input as ComfyUI describes it: `[TYPE, {options}]`, or `[[choices], {options}]` for enums and for
+    inputs that name a folder entry (`listed`: what the folders hold now)."""
     if not spec["widget"]:
         return [spec["type"]]
+    if listed is not None:
+        return _folder_combo(spec, listed)
     schema = _non_null(spec.get("schema", {}))
     options: dict[str, Any] = {}
     if "default" in spec and spec["default"] is not None:
@@ -42,9 +63,11 @@ def comfy_input(name: str, spec: dict[str, Any]) -> list[Any]:
     return [kind, options]
 
 
-def comfy_node(node: dict[str, Any], module: str) -> dict[str, Any]:
-    required = {n: comfy_input(n, s) for n, s in node["inputs"].items() if s["required"]}
-    optional = {n: comfy_input(n, s) for n, s in node["inputs"].items() if not s["required"]}
+def comfy_node(node: dict[str, Any], module: str, listed: dict[str, list[str]]) -> dict[str, Any]:
+    """`listed`: input name → what the folders hold now, for the inputs that name a folder entry."""
+    inputs = {n: comfy_input(n, s, listed.get(n)) for n, s in node["inputs"].items()}
+    required = {n: inputs[n] for n, s in node["inputs"].items() if s["required"]}
+    optional = {n: inputs[n] for n, s in node["inputs"].items() if not s["required"]}
     outputs = node["outputs"]
     return {
         "input": {"required": required, "optional": optional},
@@ -62,26 +85,28 @@ def comfy_node(node: dict[str, Any], module: str) -> dict[str, Any]:
     }
 
 
-def object_info(request: web.Request) -> dict[str, Any]:
-    registry = request.app[REGISTRY]
+async def object_info(request: web.Request, type_ids: list[str]) -> dict[str, Any]:
+    """`type_ids` in ComfyUI's shape, with what the folders hold now (listed off the event loop)."""
+    registry, nodes = request.app[REGISTRY], request.app[SCHEMA]["nodes"]
+    definitions = [registry[type_id] for type_id in type_ids]
+    listed = await asyncio.to_thread(folder_choices, definitions, request.app[CONFIG].folders())
     return {
-        type_id: comfy_node(node, registry[type_id].func.__module__)
-        for type_id, node in request.app[SCHEMA]["nodes"].items()
+        type_id: comfy_node(nodes[type_id], registry[type_id].func.__module__, listed.get(type_id, {}))
+        for type_id in type_ids
     }
 
 
 @routes.get("/object_info")
 async def all_object_info(request: web.Request) -> web.Response:
-    return json_response(object_info(request))
+    return json_response(await object_info(request, list(request.app[SCHEMA]["nodes"])))
 
 
 @routes.get("/object_info/{node_type}")
 async def one_object_info(request: web.Request) -> web.Response:
     node_type = request.match_info["node_type"]
-    node = request.app[SCHEMA]["nodes"].get(node_type)
-    if node is None:
+    if node_type not in request.app[SCHEMA]["nodes"]:
         raise json_error(404, f"unknown node type {node_type!r}")
-    return json_response({node_type: comfy_node(node, request.app[REGISTRY][node_type].func.__module__)})
+    return json_response(await object_info(request, [node_type]))
 
 
 @routes.get("/nodeflow/schema")

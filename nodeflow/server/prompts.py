@@ -14,6 +14,7 @@ from ..plan import Plan, plan
 from ..problems import ProblemList
 from ..registry import Registry
 from ..workflow import Workflow
+from . import prompt_log
 from .bodies import json_error, json_response, read_object
 from .keys import CONFIG, HUB, REGISTRY, STORE, WORKERS
 from .store import QueueStore
@@ -90,6 +91,7 @@ async def queue_prompt(request: web.Request) -> web.Response:
         _enqueue, store, body.get("prompt_id"), workflow=workflow.to_dict(), original=prompt, client_id=client_id,
         extra=extra, output_nodes=steps.output_nodes, front=front,
     )
+    prompt_log.queued(prompt_id, workflow.meta)
     request.app[WORKERS].notify()
     request.app[HUB].status(await asyncio.to_thread(store.remaining))
     return json_response({"prompt_id": prompt_id, "number": number, "node_errors": {}})

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..limits import MAX_ATTEMPTS
+from ..workflow import is_comfy_prompt
 from .messages import PromptMessages
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,12 @@ class QueuedPrompt:
     attempts: int = 0  # claims so far, this one included
 
     def queue_entry(self) -> list[Any]:
-        """ComfyUI's queue/history item: [number, prompt_id, prompt, extra_data, outputs_to_execute]."""
-        return [self.number, self.id, self.original, self.extra, self.output_nodes]
+        """ComfyUI's queue/history item: [number, prompt_id, prompt, extra_data, outputs_to_execute].
+
+        The prompt is the one that runs, in the shape it was sent: a format-1 workflow with its params applied
+        (stored so from the start, rows of older versions too); a ComfyUI prompt, which has no params, as sent."""
+        as_run = self.original if is_comfy_prompt(self.original) else self.workflow
+        return [self.number, self.id, as_run, self.extra, self.output_nodes]
 
 
 def _prompt(row: sqlite3.Row) -> QueuedPrompt:

@@ -13,6 +13,7 @@ import gc
 import logging
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -23,6 +24,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..problems import ProblemList
 from ..registry import Registry
 from ..workflow import Workflow
+from . import prompt_log
 from .messages import Message, PromptMessages, preview_frame
 from .store import QueueStore, QueuedPrompt
 
@@ -162,13 +164,17 @@ class Worker(threading.Thread):
                 if frame is not None:
                     self.publisher.send_preview(frame, sid)
 
+        started = time.monotonic()
         outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview,
                                   self.publisher.wants_previews(sid))
+        seconds, meta = time.monotonic() - started, prompt.workflow.get("meta")
         if self._stopping.is_set() and outcome.status != "success":
             self.store.release(prompt.id)  # stopped by shutdown, not by a user: run it again after restart
+            prompt_log.stopped_by_shutdown(prompt.id, meta, seconds)
             return
         # History first: a client that sees the end message or an empty queue fetches /history next.
         self.store.finish(prompt.id, outcome.status, outcome.outputs, outcome.messages)
+        prompt_log.ended(prompt.id, meta, seconds, outcome.status, outcome.messages)
         self._refresh(None)
         self.publisher.status(self.store.remaining())
         self.publisher.send(PromptMessages(prompt.id).end(), sid)
