@@ -10,6 +10,7 @@ from typing import Annotated, Any, Callable
 
 from nodeflow import InFolder
 from nodeflow.folders import FolderKind
+from nodes.model_locator import check_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -26,7 +27,7 @@ def file_in(kind: FolderKind) -> Callable[[Any, str, str], None]:
     return check
 
 
-ModelName = Annotated[str, InFolder("models", other="hub id")]
+ModelName = Annotated[str, InFolder("models", other="hub id", check=check_model)]
 CheckpointFile = Annotated[str, InFolder("models", "files", (".safetensors",), check=file_in("models"))]
 InputImage = Annotated[str, InFolder("input", "files", IMAGE_SUFFIXES, check=file_in("input"))]
 InputEmbeds = Annotated[str, InFolder("input", "files", (".safetensors",), check=file_in("input"))]
