@@ -22,7 +22,7 @@ def file_in(kind: FolderKind) -> Callable[[Any, str, str], None]:
         if not folders.readable(kind, value, input_name).is_file():
             roots = folders.models if kind == "models" else [folders.root(kind)]
             raise FileNotFoundError(f"input {input_name!r}: no file {value!r} in the {kind} folder "
-                                    f"({', '.join(str(root) for root in roots)})")
+                                    f"({', '.join(str(root.absolute()) for root in roots)})")
 
     return check
 
