@@ -22,9 +22,10 @@ import pytest
 from huggingface_hub import constants
 
 from nodeflow import Context, Folders
+from nodeflow.folders import ModelSource
 from nodeflow.models import ModelService
 from nodes import dit, kandinsky, prior, sd, vq
-from nodes.model_locator import ModelNotFound, check_model
+from nodes.model_locator import ModelNotFound, check_model, locate
 
 REPO = Path(__file__).resolve().parents[2]
 HUB_ID = "org/not-here"
@@ -168,16 +169,24 @@ class _HubWithoutRepos(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_deep_check_online_says_a_hub_id_is_neither_in_the_folders_nor_on_the_hub(models, monkeypatch):
+@pytest.fixture
+def answering_hub(monkeypatch):
+    """The hub endpoint pointed at a local server that answers (and knows no repository)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HubWithoutRepos)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-        with pytest.raises(ModelNotFound, match=rf"not in the model folders \(.*\) nor on the hub \({endpoint}\)"):
-            check_model(Folders(models=[models]), HUB_ID, "model")
-    finally:
-        server.shutdown()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    yield endpoint
+    server.shutdown()
+
+
+def test_when_the_hub_answers_a_hub_id_is_handed_to_from_pretrained_as_it_is(models, answering_hub):
+    assert locate(Folders(models=[models]), HUB_ID, "unet") == ModelSource(HUB_ID, "unet", None)
+
+
+def test_deep_check_online_says_a_hub_id_is_neither_in_the_folders_nor_on_the_hub(models, answering_hub):
+    with pytest.raises(ModelNotFound, match=rf"not in the model folders \(.*\) nor on the hub \({answering_hub}\)"):
+        check_model(Folders(models=[models]), HUB_ID, "model")
 
 
 def test_deep_check_accepts_a_model_folder(models, offline):
