@@ -89,13 +89,16 @@ def _print_problems(problems) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .folders import Folders
     from .plan import validate
     from .problems import ProblemList
 
     params = _params(args.param)
+    folders = Folders(input=Path(args.input_dir), models=[Path(m) for m in args.models_dir],
+                      trust_paths=True) if args.deep else None
     try:
         workflow = _load(args.workflow).with_params(params)
-        problems = validate(workflow, _registry(args), _limits(args))
+        problems = validate(workflow, _registry(args), _limits(args), folders)
     except ProblemList as exc:
         problems = exc.problems
     if problems:
@@ -190,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a workflow and print every problem")
     validate.add_argument("workflow")
     validate.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    validate.add_argument("--deep", action="store_true",
+                          help="also look up the models and input files the workflow names in the folders "
+                               "(and a hub id in the local cache, or on the hub when online)")
+    validate.add_argument("--models-dir", action="append", default=["models"],
+                          help="folder(s) to look for models in, with --deep")
+    validate.add_argument("--input-dir", default="input", help="folder input files are read from, with --deep")
     _add_limits(validate)
     validate.set_defaults(func=cmd_validate)
 

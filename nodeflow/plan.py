@@ -10,6 +10,7 @@ from typing import Any, Iterable
 import networkx as nx
 from pydantic import ValidationError
 
+from .folders import Folders
 from .limits import DEFAULT_LIMITS, Limits
 from .node import InputSpec, NodeDef
 from .problems import Problem, ProblemList
@@ -190,6 +191,24 @@ def _pixel_problems(steps: Iterable[Step], limits: Limits) -> list[Problem]:
     return [Problem("too_many_pixels", message, step.node_id, names[0])]
 
 
+def _folder_problems(steps: Iterable[Step], folders: Folders) -> list[Problem]:
+    """The deep checks: every literal that names an entry of the folders (an `InFolder` input with a `check`),
+    resolved there."""
+    problems = []
+    for step in steps:
+        for name, value in step.literals.items():
+            marker = step.definition.inputs[name].folder
+            if marker is None or marker.check is None or not isinstance(value, str):
+                continue
+            try:
+                marker.check(folders, value, name)
+            except Exception as exc:  # a check raises what its lookup raises; each is one problem to report
+                # Checks name the input, as a node's failure must; the problem names it already.
+                message = str(exc).removeprefix(f"input {name!r}: ")
+                problems.append(Problem("not_found", message, step.node_id, name))
+    return problems
+
+
 def _needed(graph: nx.DiGraph, wanted: list[str]) -> set[str]:
     """The wanted nodes and every node they read from, transitively."""
     needed = {n for n in wanted if n in graph}
@@ -203,12 +222,15 @@ def _needed(graph: nx.DiGraph, wanted: list[str]) -> set[str]:
 
 
 def plan(
-    workflow: Workflow, registry: Registry, targets: Iterable[str] | None = None, limits: Limits = DEFAULT_LIMITS
+    workflow: Workflow, registry: Registry, targets: Iterable[str] | None = None, limits: Limits = DEFAULT_LIMITS,
+    folders: Folders | None = None,
 ) -> Plan:
     """Check everything, then order the steps that the output nodes (or `targets`) need.
 
     Raises ProblemList with every problem found, sorted by node and input; a
     workflow over `limits.max_nodes` is refused before any node is looked at.
+    With `folders` (`validate --deep`), the models and files that inputs name are
+    also looked up there.
     """
     if len(workflow.nodes) > limits.max_nodes:
         message = f"the workflow has {len(workflow.nodes):,} nodes, over the limit of {limits.max_nodes:,} per prompt (--max-nodes)"
@@ -235,16 +257,22 @@ def plan(
         missing = [t for t in wanted if t not in workflow.nodes]
         problems += [Problem("missing_node", "requested output node does not exist", t) for t in missing]
     needed = _needed(graph, wanted)
-    problems += _pixel_problems((step for node_id, step in steps.items() if node_id in needed), limits)
+    needed_steps = [step for node_id, step in steps.items() if node_id in needed]
+    problems += _pixel_problems(needed_steps, limits)
+    if folders is not None:
+        problems += _folder_problems(needed_steps, folders)
     if problems:
         raise ProblemList(problems)
     order = [n for n in nx.topological_sort(graph) if n in needed]
     return Plan([steps[n] for n in order], wanted)
 
 
-def validate(workflow: Workflow, registry: Registry, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
+def validate(
+    workflow: Workflow, registry: Registry, limits: Limits = DEFAULT_LIMITS, folders: Folders | None = None
+) -> list[Problem]:
+    """Every problem of the workflow; with `folders`, also every model and file it names that is not there."""
     try:
-        plan(workflow, registry, limits=limits)
+        plan(workflow, registry, limits=limits, folders=folders)
     except ProblemList as exc:
         return exc.problems
     return []

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from nodeflow import Context, node
 from nodes.folder_inputs import ModelName
+from nodes.model_locator import locate
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, module_config, pin, read_model_index, read_scheduler,
@@ -45,7 +46,7 @@ def load_model(
 ) -> DiTModel:
     """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
     model_index.json), VAE, and the folder's own scheduler."""
-    ref = ctx.folders.model_source(model).ref
+    ref = locate(ctx.folders, model).ref
     index = read_model_index(ref)
     transformer = load_component(ref, "transformer", index, dtype)
     vae = load_component(ref, "vae", index, dtype)

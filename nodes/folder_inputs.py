@@ -10,6 +10,7 @@ from typing import Annotated, Any, Callable
 
 from nodeflow import InFolder
 from nodeflow.folders import FolderKind
+from nodes.model_locator import check_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -21,12 +22,12 @@ def file_in(kind: FolderKind) -> Callable[[Any, str, str], None]:
         if not folders.readable(kind, value, input_name).is_file():
             roots = folders.models if kind == "models" else [folders.root(kind)]
             raise FileNotFoundError(f"input {input_name!r}: no file {value!r} in the {kind} folder "
-                                    f"({', '.join(str(root) for root in roots)})")
+                                    f"({', '.join(str(root.absolute()) for root in roots)})")
 
     return check
 
 
-ModelName = Annotated[str, InFolder("models", other="hub id")]
+ModelName = Annotated[str, InFolder("models", other="hub id", check=check_model)]
 CheckpointFile = Annotated[str, InFolder("models", "files", (".safetensors",), check=file_in("models"))]
 InputImage = Annotated[str, InFolder("input", "files", IMAGE_SUFFIXES, check=file_in("input"))]
 InputEmbeds = Annotated[str, InFolder("input", "files", (".safetensors",), check=file_in("input"))]

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from nodeflow import Context, node
 from nodes.folder_inputs import ModelName
+from nodes.model_locator import locate
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -36,7 +37,7 @@ def load_decoder(
     ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> DecoderModel:
     """Load a Kandinsky 2.2 decoder folder or hub id: image-conditioned UNet, MoVQ and its own scheduler."""
-    ref = ctx.folders.model_source(model).ref
+    ref = locate(ctx.folders, model).ref
     index = read_model_index(ref)
     unet = load_component(ref, "unet", index, dtype)
     movq = load_component(ref, "movq", index, dtype)

@@ -15,6 +15,7 @@ from pydantic import Field
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodes.folder_inputs import InputEmbeds, ModelName
+from nodes.model_locator import locate
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -47,7 +48,7 @@ def load_model(
     negative embedding when there is no negative prompt)."""
     import torch
 
-    ref = ctx.folders.model_source(model).ref
+    ref = locate(ctx.folders, model).ref
     index = read_model_index(ref)
     prior = load_component(ref, "prior", index, dtype)
     text_encoder = load_component(ref, "text_encoder", index, dtype)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint, source_fingerprint
 from nodes.folder_inputs import CheckpointFile, ModelName
+from nodes.model_locator import locate
 from nodes._pipeline_folders import (
     NO_REMOTE_CODE, DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
     torch_dtype,
@@ -64,7 +65,7 @@ def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
 @node("sd.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
 def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
     """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
-    ref = ctx.folders.model_source(model).ref
+    ref = locate(ctx.folders, model).ref
     index = read_model_index(ref)
     names = ("tokenizer", "text_encoder", "unet", "vae")
     components = {name: load_component(ref, name, index, dtype) for name in names}
@@ -83,12 +84,12 @@ def load_checkpoint(
 ) -> SDModel:
     """A single-file original-layout checkpoint (.safetensors only) with the diffusers folder (or hub id) whose
     configs, tokenizer and scheduler describe it, split into its parts."""
-    import diffusers
-
     path = ctx.folders.readable("models", checkpoint, "checkpoint")
     if path.suffix != ".safetensors" or not path.is_file():
         raise ValueError(f"{checkpoint!r} is not a .safetensors file in the model folders (other formats unpickle)")
-    config_source = ctx.folders.model_source(config, input_name="config")
+    config_source = locate(ctx.folders, config, input_name="config")
+    import diffusers  # once the config is found, so that a missing one fails at once
+
     index = read_model_index(config_source.ref)
     pipeline_class = getattr(diffusers, index["_class_name"])
     pipeline = pipeline_class.from_single_file(str(path), config=config_source.ref, torch_dtype=torch_dtype(dtype),
@@ -101,7 +102,7 @@ def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:
 
 
 def _load_one(ctx: Context, model: str, subfolder: str, dtype: str, role: str) -> Any:
-    ref = ctx.folders.model_source(model, subfolder).ref
+    ref = locate(ctx.folders, model, subfolder).ref
     return load_component(ref, subfolder, {subfolder: _component_class(ref, subfolder, role)}, dtype), ref
 
 
@@ -156,4 +157,4 @@ def load_tokenizer(ctx: Context, model: ModelName, subfolder: str = "tokenizer")
 @node("sd.load_scheduler", category="loaders", version="1.0.0", fingerprint=_component_fingerprint)
 def load_scheduler(ctx: Context, model: ModelName, subfolder: str = "scheduler") -> Scheduler:
     """The scheduler recipe (class and config) stored in one subfolder."""
-    return read_scheduler(ctx.folders.model_source(model, subfolder).ref, subfolder)
+    return read_scheduler(locate(ctx.folders, model, subfolder).ref, subfolder)

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from nodeflow import Context, node
 from nodes.folder_inputs import ModelName
+from nodes.model_locator import locate
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -43,9 +44,10 @@ def load_model(
 ) -> VQDiffusionModel:
     """Load a VQ-Diffusion folder or hub id (e.g. microsoft/vq-diffusion-ithq): discrete transformer, VQ-VAE,
     CLIP tokenizer and text encoder, its own scheduler, and the learned null-text embeddings."""
+    ref = locate(ctx.folders, model).ref
+    # diffusers is imported once the model is found, so that a missing model fails at once.
     from diffusers.pipelines.deprecated.vq_diffusion import LearnedClassifierFreeSamplingEmbeddings
 
-    ref = ctx.folders.model_source(model).ref
     index = read_model_index(ref)
     # Published folders name this class's module "vq_diffusion", gone from diffusers: resolve it by name.
     classes = {"LearnedClassifierFreeSamplingEmbeddings": LearnedClassifierFreeSamplingEmbeddings}
