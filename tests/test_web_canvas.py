@@ -67,3 +67,24 @@ def test_socket_dots_sit_on_their_labels_row_at_the_node_edge(editor):
         misplaced += [(name, s["node"], s["label"], round(s["fromRow"]), round(s["fromEdge"]), s["labelOutside"])
                       for s in sockets if abs(s["fromRow"]) > 2 or abs(s["fromEdge"]) > 2 or s["labelOutside"]]
     assert misplaced == []
+
+
+def test_every_label_and_title_tells_its_full_name_on_hover(editor):
+    load(editor, every_node_type(editor))
+    labels = editor.page.evaluate("""() => [...document.querySelectorAll('.node .label, .node-title')]
+      .map((el) => [el.textContent, el.title])""")
+    assert [text for text, title in labels if not title.startswith(text)] == []
+
+
+def test_widget_label_tooltip_gives_the_input_type(editor):
+    load(editor, {"nodeflow": 1, "nodes": {"denoise": {"type": "sampling.denoise", "pos": [0, 0]}}})
+    title = editor.node("denoise").locator('.widget-row[data-input="guidance_scale"] .label').get_attribute("title")
+    assert title.splitlines()[0] == "guidance_scale (float)"
+
+
+def test_common_widget_names_fit_on_the_denoise_and_scheduler_nodes(editor):
+    load(editor, {"nodeflow": 1, "nodes": {"denoise": {"type": "sampling.denoise", "pos": [0, 0]},
+                                           "scheduler": {"type": "schedulers.scheduler", "pos": [300, 0]}}})
+    cut = editor.page.evaluate("""() => [...document.querySelectorAll('.widget-row .label')]
+      .filter((label) => label.scrollWidth > label.clientWidth).map((label) => label.textContent)""")
+    assert cut == []
