@@ -69,6 +69,25 @@ def test_socket_dots_sit_on_their_labels_row_at_the_node_edge(editor):
     assert misplaced == []
 
 
+def test_fit_keeps_node_text_readable_on_a_laptop_screen_and_the_first_node_in_view(editor):
+    editor.page.set_viewport_size(LAPTOP)
+    canvas = editor.page.locator("#editor").bounding_box()
+    for path in SHIPPED:
+        workflow = load_json(path)
+        load(editor, workflow)
+        editor.page.click("#fit-button")
+        sizes = editor.page.evaluate("""() => {
+          const scale = new DOMMatrix(getComputedStyle(document.querySelector('#world')).transform).a;
+          return [...document.querySelectorAll('.node-title, .node .label')]
+            .map((el) => parseFloat(getComputedStyle(el).fontSize) * scale);
+        }""")
+        assert min(sizes) >= READABLE_PX, path.stem
+        first = min(workflow["nodes"], key=lambda node_id: workflow["nodes"][node_id]["pos"])
+        box = editor.node(first).bounding_box()
+        assert canvas["x"] < box["x"] and box["x"] + box["width"] < canvas["x"] + canvas["width"], path.stem
+        assert canvas["y"] < box["y"] and box["y"] + box["height"] < canvas["y"] + canvas["height"], path.stem
+
+
 def test_every_label_and_title_tells_its_full_name_on_hover(editor):
     load(editor, every_node_type(editor))
     labels = editor.page.evaluate("""() => [...document.querySelectorAll('.node .label, .node-title')]
