@@ -107,3 +107,26 @@ def test_common_widget_names_fit_on_the_denoise_and_scheduler_nodes(editor):
     cut = editor.page.evaluate("""() => [...document.querySelectorAll('.widget-row .label')]
       .filter((label) => label.scrollWidth > label.clientWidth).map((label) => label.textContent)""")
     assert cut == []
+
+
+def wheel(editor, delta_y: float, delta_mode: int = 0) -> float:
+    """The factor by which one wheel event over the canvas scales the view."""
+    return editor.page.evaluate("""([deltaY, deltaMode]) => {
+      const viewport = window.nodeflow.viewport;
+      const before = viewport.scale;
+      const box = viewport.wrap.getBoundingClientRect();
+      viewport.wrap.dispatchEvent(new WheelEvent('wheel', { deltaY, deltaMode, bubbles: true, cancelable: true,
+        clientX: box.left + 200, clientY: box.top + 200 }));
+      return viewport.scale / before;
+    }""", [delta_y, delta_mode])
+
+
+def test_one_wheel_notch_zooms_a_gentle_step_and_smaller_deltas_zoom_in_proportion(editor):
+    notch = wheel(editor, -100)
+    assert 1.05 <= notch <= 1.12 and 1.05 <= 1 / wheel(editor, 100) <= 1.12
+    assert 1.05 <= 1 / wheel(editor, 3, delta_mode=1) <= 1.12  # a notch counted in lines (Firefox)
+    assert wheel(editor, -10) == pytest.approx(notch ** 0.1, rel=1e-3)  # a trackpad's small steps
+
+
+def test_a_fast_wheel_spin_still_zooms_one_step_per_event(editor):
+    assert 1.05 <= wheel(editor, -600) <= 1.12

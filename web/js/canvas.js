@@ -6,6 +6,9 @@ const MAX_SCALE = 3;
 const FIT_MAX_SCALE = 1.25;
 const FIT_MARGIN = 40;
 const READABLE_TEXT_PX = 11; // the smallest on-screen size of node text that "fit" allows
+const NOTCH_PX = 100; // one wheel notch as Chromium reports it (Firefox: 3 lines)
+const WHEEL_UNIT_PX = [1, NOTCH_PX / 3, NOTCH_PX]; // by WheelEvent.deltaMode: pixels, lines, pages
+const NOTCH_ZOOM = 1.1;
 const GRID = 24;
 const GRID_COLOR = "#30343d";
 
@@ -61,6 +64,13 @@ export class Viewport {
     this.y = py - ((py - this.y) * scale) / this.scale;
     this.scale = scale;
     this.apply();
+  }
+
+  // One mouse-wheel notch zooms one gentle step; a trackpad's small deltas zoom in proportion, and a fast spin's
+  // large ones no more than a notch per event.
+  wheelZoom({ clientX, clientY, deltaY, deltaMode }) {
+    const notches = Math.max(-1, Math.min(1, (deltaY * (WHEEL_UNIT_PX[deltaMode] ?? 1)) / NOTCH_PX));
+    this.zoomAt(clientX, clientY, NOTCH_ZOOM ** -notches);
   }
 
   // Frames `ids` (all nodes when empty) with a margin, but never so small that node text is hard to read: a graph
