@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 
 import pytest
-from server_support import REPO, ServerProcess
+from server_support import REPO, ServerProcess, counting_workflow
 from web_support import browser, editor, load_json  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -107,6 +107,17 @@ def test_common_widget_names_fit_on_the_denoise_and_scheduler_nodes(editor):
     cut = editor.page.evaluate("""() => [...document.querySelectorAll('.widget-row .label')]
       .filter((label) => label.scrollWidth > label.clientWidth).map((label) => label.textContent)""")
     assert cut == []
+
+
+def test_live_preview_leaves_the_node_when_the_run_ends(editor):
+    workflow = counting_workflow(steps=4, delay=0.15)
+    workflow["nodes"]["count"]["inputs"]["preview"] = True
+    load(editor, workflow)
+    editor.page.click("#queue-button")
+    editor.node("count").locator("img.live-preview").wait_for(timeout=20_000)
+    editor.node("save").locator(".node-images img").wait_for(timeout=20_000)
+    editor.page.wait_for_function("() => !document.querySelector('.node.state-running')")
+    assert editor.node("count").locator(".node-images img").count() == 0
 
 
 def wheel(editor, delta_y: float, delta_mode: int = 0) -> float:
