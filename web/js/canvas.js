@@ -3,6 +3,12 @@ import { typeColor } from "./types.js";
 
 const MIN_SCALE = 0.1;
 const MAX_SCALE = 3;
+const FIT_MAX_SCALE = 1.25;
+const FIT_MARGIN = 40;
+const READABLE_TEXT_PX = 11; // the smallest on-screen size of node text that "fit" allows
+const NOTCH_PX = 100; // one wheel notch as Chromium reports it (Firefox: 3 lines)
+const WHEEL_UNIT_PX = [1, NOTCH_PX / 3, NOTCH_PX]; // by WheelEvent.deltaMode: pixels, lines, pages
+const NOTCH_ZOOM = 1.1;
 const GRID = 24;
 const GRID_COLOR = "#30343d";
 
@@ -60,7 +66,15 @@ export class Viewport {
     this.apply();
   }
 
-  // Frames `ids` (all nodes when empty) with a margin.
+  // One mouse-wheel notch zooms one gentle step; a trackpad's small deltas zoom in proportion, and a fast spin's
+  // large ones no more than a notch per event.
+  wheelZoom({ clientX, clientY, deltaY, deltaMode }) {
+    const notches = Math.max(-1, Math.min(1, (deltaY * (WHEEL_UNIT_PX[deltaMode] ?? 1)) / NOTCH_PX));
+    this.zoomAt(clientX, clientY, NOTCH_ZOOM ** -notches);
+  }
+
+  // Frames `ids` (all nodes when empty) with a margin, but never so small that node text is hard to read: a graph
+  // larger than the view at that scale shows its top-left part (where the flow starts) and the rest is a pan away.
   fit(ids = []) {
     const chosen = ids.length ? ids : [...this.graph.nodes.keys()];
     if (!chosen.length) return;
@@ -73,13 +87,20 @@ export class Viewport {
       x1 = Math.max(x1, node.pos[0] + w);
       y1 = Math.max(y1, node.pos[1] + h);
     }
-    const margin = 40;
     const { width, height } = this.wrap.getBoundingClientRect();
-    this.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE,
-      Math.min((width - 2 * margin) / (x1 - x0), (height - 2 * margin) / (y1 - y0), 1.25)));
-    this.x = (width - (x1 - x0) * this.scale) / 2 - x0 * this.scale;
-    this.y = (height - (y1 - y0) * this.scale) / 2 - y0 * this.scale;
+    const whole = Math.min((width - 2 * FIT_MARGIN) / (x1 - x0), (height - 2 * FIT_MARGIN) / (y1 - y0), FIT_MAX_SCALE);
+    // Node text inherits the world layer's font size.
+    const readable = READABLE_TEXT_PX / parseFloat(getComputedStyle(this.world).fontSize);
+    this.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, whole, readable));
+    this.x = this.fitOffset(x0, x1, width);
+    this.y = this.fitOffset(y0, y1, height);
     this.apply();
+  }
+
+  // The translation that centres [start, end] in `room` screen pixels, or puts `start` at the margin if it is larger.
+  fitOffset(start, end, room) {
+    const size = (end - start) * this.scale;
+    return (size <= room - 2 * FIT_MARGIN ? (room - size) / 2 : FIT_MARGIN) - start * this.scale;
   }
 
   redraw() {

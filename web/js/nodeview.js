@@ -3,6 +3,11 @@ import { h } from "./dom.js";
 import { typeColor } from "./types.js";
 import { createWidget } from "./widgets/index.js";
 
+// A label's tooltip: its full name (the label may be ellipsized), its type, and its description when known.
+function labelTitle(name, spec) {
+  return [`${name} (${spec.type})`, spec.description || spec.schema?.description].filter(Boolean).join("\n");
+}
+
 export class NodeLayer {
   constructor(world, graph, bus) {
     this.world = world;
@@ -58,15 +63,17 @@ export class NodeLayer {
       else widgets.push(this.widgetRow(node, name, spec, ui));
     }
     const outputs = Object.entries(def?.outputs || {}).map(([name, out]) => h("div", { class: "row output", "data-output": name },
-      h("span", { class: "label", text: name, title: out.type }),
+      h("span", { class: "label", text: name, title: labelTitle(name, out) }),
       h("span", { class: "socket out", "data-output": name, title: out.type, style: { "--c": typeColor(out.type) } })));
+    const title = node.title || def?.display_name || node.type;
+    const description = def?.description || "unknown node type";
     return h("div", { class: "node", "data-id": node.id, "data-type": node.type },
-      h("div", { class: "node-header", title: def?.description || "unknown node type",
+      h("div", { class: "node-header", title: description,
         ondblclick: (event) => {
           event.stopPropagation();
           this.renameTitle(node, event.currentTarget.querySelector(".node-title"));
         } },
-        h("span", { class: "node-title", text: node.title || def?.display_name || node.type }),
+        h("span", { class: "node-title", text: title, title: `${title} (${node.type})\n${description}` }),
         h("span", { class: "node-id", text: `#${node.id}` }),
         h("span", { class: "node-state" })),
       def ? null : h("div", { class: "node-unknown", text: `unknown node type ${node.type}` }),
@@ -105,7 +112,7 @@ export class NodeLayer {
     return h("div", { class: `row input${optional ? " optional" : ""}`, "data-input": name },
       h("span", { class: `socket in${name in node.links ? " linked" : ""}`, "data-input": name, title: spec.type,
         style: { "--c": typeColor(spec.type) } }),
-      h("span", { class: "label", text: name, title: spec.type }), toWidget);
+      h("span", { class: "label", text: name, title: labelTitle(name, spec) }), toWidget);
   }
 
   widgetRow(node, name, spec, ui) {
@@ -114,7 +121,7 @@ export class NodeLayer {
     return h("div", { class: "row widget-row", "data-input": name },
       h("span", { class: "socket in ghost", "data-input": name, title: `${spec.type} (drop a link to convert)`,
         style: { "--c": typeColor(spec.type) } }),
-      h("label", { class: "label", text: name, title: spec.type }),
+      h("label", { class: "label", text: name, title: labelTitle(name, spec) }),
       createWidget(name, spec, node.values[name], onChange, ui[name]),
       h("button", { class: "convert", title: "convert to a socket", text: "⇄",
         onclick: () => this.bus.emit("edit", () => this.graph.toggleSocket(node.id, name)) }));

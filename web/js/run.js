@@ -46,7 +46,20 @@ export class Runner {
     if (state) el.classList.add(`state-${state}`);
     el.dataset.state = state || "";
     el.querySelector(".node-state").textContent = state || "";
-    if (state !== "running") el.querySelector(".node-progress .bar").style.width = "0";
+    if (state !== "running") {
+      el.querySelector(".node-progress .bar").style.width = "0";
+      this.dropPreview(id);
+    }
+  }
+
+  // A live preview shows only while its node runs (done, failed, interrupted or queued again: it goes).
+  dropPreview(id) {
+    const img = this.layer.element(id).querySelector(".node-images img.live-preview");
+    if (!img) return;
+    URL.revokeObjectURL(img.src);
+    img.remove();
+    this.layer.remeasure(id);
+    this.viewport.redraw();
   }
 
   async queue() {

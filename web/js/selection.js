@@ -107,6 +107,6 @@ export class Selection {
   wheel(event) {
     if (event.target.closest("textarea")) return;
     event.preventDefault();
-    this.viewport.zoomAt(event.clientX, event.clientY, Math.exp(-event.deltaY * 0.0015));
+    this.viewport.wheelZoom(event);
   }
 }
