@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 from collections import Counter
+from typing import Any
 
 import pytest
 from server_support import ServerProcess
@@ -13,6 +14,7 @@ from web_support import Editor, browser, editor  # noqa: F401 (fixtures)
 from nodeflow.registry import default_registry
 
 pytestmark = pytest.mark.timeout(60)
+LAPTOP = {"width": 1440, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,23 @@ def server(tmp_path_factory):
     process.start()
     yield process
     process.kill(signal.SIGTERM)
+
+
+@pytest.fixture
+def laptop(editor):
+    editor.page.set_viewport_size(LAPTOP)
+    return editor
+
+
+def box(locator: Any) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None, f"{locator} is not shown"
+    return found
+
+
+def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (outer["x"] - 0.5 <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+            and outer["y"] - 0.5 <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
 
 
 def test_shipped_nodes_have_distinct_display_names():
@@ -38,3 +57,12 @@ def search_results(editor: Editor, query: str, x: float = 500, y: float = 300) -
 
 def test_search_ranks_display_names_starting_with_the_word_first(editor):
     assert set(search_results(editor, "vae")[:2]) == {"vae.decode", "vae.encode"}
+
+
+def test_search_popup_near_the_bottom_right_corner_stays_inside_the_window(laptop):
+    canvas = box(laptop.page.locator("#editor"))
+    search_results(laptop, "", canvas["width"] - 6, canvas["height"] - 6)
+    popup = box(laptop.page.locator(".search-popup"))
+    assert inside(popup, {"x": 0, "y": 0, **LAPTOP})
+    assert inside(popup, canvas)
+    assert laptop.page.evaluate("[editor.scrollLeft, editor.scrollTop]") == [0, 0]  # not by scrolling the canvas away

@@ -30,6 +30,12 @@ export function rankedNodes(schema, query) {
     .map(({ def }) => def);
 }
 
+// Where the popup goes: at the pointer, moved left and up as far as it must to stay inside the canvas.
+function placeInside(popup, x, y, area) {
+  popup.style.left = `${Math.max(0, Math.min(x, area.width - popup.offsetWidth))}px`;
+  popup.style.top = `${Math.max(0, Math.min(y, area.height - popup.offsetHeight))}px`;
+}
+
 export function enableSearch({ wrap, schema, viewport, bus, add }) {
   let popup = null;
   const close = () => { popup?.remove(); popup = null; };
@@ -53,10 +59,10 @@ export function enableSearch({ wrap, schema, viewport, bus, add }) {
       if (e.key === "Enter" && found[0]) choose(found[0].type);
     });
     field.addEventListener("blur", () => setTimeout(close, 100));
-    popup = h("div", { class: "search-popup", style: { left: `${clientX - rect.left}px`, top: `${clientY - rect.top}px` } },
-      field, list);
+    popup = h("div", { class: "search-popup" }, field, list);
     wrap.append(popup);
-    render();
-    field.focus();
+    render(); // the longest list it shows: placed once, it only gets shorter as you type
+    placeInside(popup, clientX - rect.left, clientY - rect.top, rect);
+    field.focus({ preventScroll: true });
   });
 }
