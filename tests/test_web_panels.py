@@ -66,3 +66,22 @@ def test_search_popup_near_the_bottom_right_corner_stays_inside_the_window(lapto
     assert inside(popup, {"x": 0, "y": 0, **LAPTOP})
     assert inside(popup, canvas)
     assert laptop.page.evaluate("[editor.scrollLeft, editor.scrollTop]") == [0, 0]  # not by scrolling the canvas away
+
+
+def open_shipped(editor: Editor, name: str) -> None:
+    editor.page.evaluate("""async (name) => window.nodeflow.load(
+        await (await fetch(`/workflows/${name}`)).json(), name)""", name)
+
+
+def test_params_rows_give_the_name_and_description_room_inside_the_panel(laptop):
+    open_shipped(laptop, "sd_txt2img.json")
+    laptop.page.click('.tabs button[data-panel="params-panel"]')
+    panel = box(laptop.page.locator("#params-panel"))
+    rows = laptop.page.locator("[data-param]").all()
+    assert len(rows) == len(laptop.workflow()["params"]) > 3
+    for row in rows:
+        for field in (row.locator(".param-name"), row.locator(".param-description")):
+            field.scroll_into_view_if_needed()
+            shown = box(field)
+            assert shown["width"] >= 120, f"{row.get_attribute('data-param')}: a {shown['width']:.0f} px wide box"
+            assert inside(shown, panel)
