@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from server_support import ServerProcess
+from server_support import ServerProcess, comfy_workflow, counting_workflow
 from web_support import Editor, browser, editor  # noqa: F401 (fixtures)
 
 from nodeflow.registry import default_registry
@@ -85,3 +85,19 @@ def test_params_rows_give_the_name_and_description_room_inside_the_panel(laptop)
             shown = box(field)
             assert shown["width"] >= 120, f"{row.get_attribute('data-param')}: a {shown['width']:.0f} px wide box"
             assert inside(shown, panel)
+
+
+def test_history_status_cells_line_up_with_and_without_a_load_button(laptop, server):
+    watcher = server.watch("panels-history")
+    prompts = [server.queue(counting_workflow(), client_id="panels-history"),
+               server.queue(comfy_workflow(), client_id="panels-history"),
+               server.queue(counting_workflow(fail=True), client_id="panels-history")]
+    watcher.until_done(*prompts)
+    watcher.close()
+    laptop.open()
+    rows = laptop.page.locator(".history-item")
+    rows.nth(2).wait_for()
+    with_button = [row.locator("button").count() for row in rows.all()]
+    assert 0 in with_button and 1 in with_button
+    lefts = [box(badge)["x"] for badge in laptop.page.locator(".queue-item .badge, .history-item .badge").all()]
+    assert max(lefts) - min(lefts) <= 1
