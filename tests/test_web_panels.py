@@ -101,3 +101,23 @@ def test_history_status_cells_line_up_with_and_without_a_load_button(laptop, ser
     assert 0 in with_button and 1 in with_button
     lefts = [box(badge)["x"] for badge in laptop.page.locator(".queue-item .badge, .history-item .badge").all()]
     assert max(lefts) - min(lefts) <= 1
+
+
+def test_a_first_visit_opens_the_txt2img_workflow(browser, server):
+    page = browser.new_page(viewport=LAPTOP)
+    try:
+        first = Editor(page, server.url + "/", first_visit=True).open()
+        status, shipped = server.get("/workflows/sd_txt2img.json")
+        assert first.workflow() == shipped
+        assert first.errors == []
+    finally:
+        page.close()
+
+
+def test_an_empty_canvas_says_how_to_add_a_node(laptop):
+    hint = laptop.page.locator(".canvas-hint")
+    assert hint.is_visible()
+    laptop.add("image.save", 300, 200)
+    assert hint.is_hidden()
+    laptop.page.click("#new-button")
+    assert hint.is_visible() and "add a node" in hint.text_content()
