@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import signal
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from server_support import ServerProcess, comfy_workflow, counting_workflow
 from web_support import Editor, browser, editor  # noqa: F401 (fixtures)
 
@@ -17,9 +19,18 @@ pytestmark = pytest.mark.timeout(60)
 LAPTOP = {"width": 1440, "height": 900}
 
 
+def make_model_folder(models: Path, name: str) -> None:
+    (models / name).mkdir(parents=True)
+    (models / name / "model_index.json").write_text("{}")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("web_panels")
+    make_model_folder(root / "models", "tiny_sd")
+    make_model_folder(root / "models", "org/tiny_dit")
+    (root / "input").mkdir()
+    Image.new("RGB", (8, 8), "red").save(root / "input" / "cat.png")
     process = ServerProcess(root)
     process.start()
     yield process
@@ -121,3 +132,44 @@ def test_an_empty_canvas_says_how_to_add_a_node(laptop):
     assert hint.is_hidden()
     laptop.page.click("#new-button")
     assert hint.is_visible() and "add a node" in hint.text_content()
+
+
+def choices_shown(editor: Editor) -> list[str]:
+    menu = editor.page.locator(".choices-menu")
+    menu.wait_for(timeout=5_000)
+    return menu.locator(".choice").evaluate_all("items => items.map(i => i.textContent)")
+
+
+def test_the_model_input_offers_the_model_folders_and_saves_the_one_picked(laptop):
+    model = laptop.add("sd.load_model", 300, 100)
+    laptop.field(model, "model").click()
+    assert choices_shown(laptop) == ["org/tiny_dit", "tiny_sd"]
+    laptop.page.locator(".choices-menu .choice", has_text="tiny_sd").click()
+    assert laptop.workflow()["nodes"][model]["inputs"]["model"] == "tiny_sd"
+    assert laptop.page.locator(".choices-menu").count() == 0
+
+
+def test_typing_in_the_model_input_narrows_the_choices_and_a_hub_id_is_kept(laptop):
+    model = laptop.add("sd.load_model", 300, 100)
+    laptop.field(model, "model").fill("dit")
+    assert choices_shown(laptop) == ["org/tiny_dit"]
+    laptop.type_into(model, "model", "someone/some-model")
+    assert laptop.workflow()["nodes"][model]["inputs"]["model"] == "someone/some-model"
+    assert laptop.page.locator(".choices-menu").count() == 0
+
+
+def test_a_model_folder_added_while_the_editor_is_open_is_offered_on_the_next_open(laptop, server):
+    model = laptop.add("sd.load_model", 300, 100)
+    field = laptop.field(model, "model")
+    field.click()
+    assert "added_later" not in choices_shown(laptop)
+    field.press("Escape")
+    make_model_folder(server.root / "models", "added_later")
+    field.click()
+    laptop.page.wait_for_function("() => document.querySelector('.choices-menu')?.textContent.includes('added_later')")
+
+
+def test_the_image_input_offers_the_images_of_the_input_folder(laptop):
+    load = laptop.add("image.load", 300, 100)
+    laptop.field(load, "image").click()
+    assert choices_shown(laptop) == ["cat.png"]
