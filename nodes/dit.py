@@ -40,7 +40,8 @@ def labels_from_id2label(id2label: dict | None) -> dict[str, int]:
     return dict(sorted(labels.items()))
 
 
-@node("dit.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+@node("dit.load_model", category="loaders", version="1.1.0", display_name="Load DiT Model",
+      fingerprint=model_fingerprint)
 def load_model(
     ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> DiTModel:
@@ -87,7 +88,7 @@ def _unknown_word(word: str, words: dict[str, int]) -> int:
     raise ValueError(f"unknown class label {word!r}; close matches: {hint}. List them all with dit.list_labels")
 
 
-@node("dit.class_labels", category="conditioning", version="1.0.0")
+@node("dit.class_labels", category="conditioning", version="1.0.0", display_name="DiT Class Labels")
 def class_labels(transformer: DiTTransformer, labels: LabelInput = "golden retriever") -> ClassLabels:
     """ImageNet class words (any synonym of the model's id2label, e.g. "white shark") or ids (207),
     one image per label."""
@@ -98,7 +99,8 @@ def class_labels(transformer: DiTTransformer, labels: LabelInput = "golden retri
     return ClassLabels(torch.tensor(ids))
 
 
-@node("dit.list_labels", category="conditioning", version="1.0.0", output="labels", output_node=True)
+@node("dit.list_labels", category="conditioning", version="1.0.0", display_name="List DiT Labels",
+      output="labels", output_node=True)
 def list_labels(ctx: Context, transformer: DiTTransformer) -> str:
     """Every class word the model knows, one "word: id" per line (also shown in the editor)."""
     text = "\n".join(f"{word}: {class_id}" for word, class_id in transformer.config.get("labels", {}).items())
@@ -106,7 +108,7 @@ def list_labels(ctx: Context, transformer: DiTTransformer) -> str:
     return text
 
 
-@node("dit.denoise", category="sampling", version="1.0.0")
+@node("dit.denoise", category="sampling", version="1.0.0", display_name="DiT Denoise")
 def denoise(
     ctx: Context,
     transformer: DiTTransformer,

@@ -32,7 +32,8 @@ class DecoderModel(NamedTuple):
     scheduler: Scheduler
 
 
-@node("kandinsky.load_decoder", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+@node("kandinsky.load_decoder", category="loaders", version="1.1.0", display_name="Load Kandinsky Decoder",
+      fingerprint=model_fingerprint)
 def load_decoder(
     ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> DecoderModel:
@@ -55,7 +56,7 @@ def latent_size(pixels: int, scale: int) -> int:
     return -(-pixels // scale**2) * scale
 
 
-@node("kandinsky.denoise", category="sampling", version="1.0.0")
+@node("kandinsky.denoise", category="sampling", version="1.0.0", display_name="Kandinsky Denoise")
 def denoise(
     ctx: Context,
     unet: ImageConditionedUNet,

@@ -39,7 +39,8 @@ class PriorOutput(NamedTuple):
     negative_image_embeds: ImageEmbeds
 
 
-@node("prior.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+@node("prior.load_model", category="loaders", version="1.1.0", display_name="Load unCLIP Prior",
+      fingerprint=model_fingerprint)
 def load_model(
     ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> PriorModel:
@@ -102,7 +103,7 @@ def _step_extras(sampler, generator, timesteps, index: int) -> dict:
     return extras
 
 
-@node("prior.image_embeds", category="conditioning", version="1.0.0")
+@node("prior.image_embeds", category="conditioning", version="1.0.0", display_name="Prior Image Embeds")
 def image_embeds(
     ctx: Context,
     prior: PriorTransformer,
@@ -151,7 +152,8 @@ def image_embeds(
     return PriorOutput(ImageEmbeds(positive), ImageEmbeds(negative_embeds))
 
 
-@node("prior.mix_embeds", category="conditioning", version="1.0.0", output="image_embeds")
+@node("prior.mix_embeds", category="conditioning", version="1.0.0", display_name="Mix Image Embeds",
+      output="image_embeds")
 def mix_embeds(
     first: ImageEmbeds,
     second: ImageEmbeds,
@@ -166,7 +168,7 @@ def mix_embeds(
     return ImageEmbeds(torch.stack(weighted).sum(dim=0))
 
 
-@node("prior.save_embeds", category="conditioning", version="1.0.0", output_node=True)
+@node("prior.save_embeds", category="conditioning", version="1.0.0", display_name="Save Image Embeds", output_node=True)
 def save_embeds(ctx: Context, image_embeds: ImageEmbeds, negative_image_embeds: ImageEmbeds | None = None,
                 filename_prefix: str = "image_embeds") -> None:
     """Save image embeddings to the output folder as .safetensors (keys `image_embeds` and, when given,
@@ -191,7 +193,8 @@ def _input_fingerprint(literals: dict, folders) -> str:
     return path_fingerprint(folders.readable("input", literals["file"]))
 
 
-@node("prior.load_embeds", category="conditioning", version="1.0.0", fingerprint=_input_fingerprint)
+@node("prior.load_embeds", category="conditioning", version="1.0.0", display_name="Load Image Embeds",
+      fingerprint=_input_fingerprint)
 def load_embeds(ctx: Context, file: InputEmbeds) -> PriorOutput:
     """Image embeddings from a .safetensors file in the input folder (as prior.save_embeds writes them),
     e.g. to run the decoder on an embedding made earlier."""

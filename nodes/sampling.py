@@ -114,7 +114,7 @@ def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any,
     return latents
 
 
-@node("sampling.denoise", category="sampling", version="1.0.0")
+@node("sampling.denoise", category="sampling", version="1.0.0", display_name="Denoise (txt2img)")
 def denoise(
     ctx: Context, unet: UNet, scheduler: Scheduler, noise: Latents, positive: Conditioning,
     negative: Conditioning | None = None, steps: Steps = 50, guidance_scale: Guidance = 7.5,

@@ -204,7 +204,7 @@ def timestep_at(instance: Any, index: int) -> Any:
     return instance.timesteps[index]
 
 
-@node("schedulers.step", category="sampling", version="1.0.0")
+@node("schedulers.step", category="sampling", version="1.0.0", display_name="Scheduler Step")
 def step(state: SchedulerState, noise_pred: Latents, latents: Latents, index: int = 0) -> Stepped:
     """One scheduler step x_t → x_t-1 at timestep number `index` of the state's timesteps."""
     instance = copy.deepcopy(state.instance)

@@ -62,7 +62,7 @@ def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
     return Scheduler(class_name, {**config, **fixed, "_use_default_values": defaults, "_class_name": class_name})
 
 
-@node("sd.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+@node("sd.load_model", category="loaders", version="1.1.0", display_name="Load SD Model", fingerprint=model_fingerprint)
 def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
     """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
     ref = locate(ctx.folders, model).ref
@@ -78,7 +78,8 @@ def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
     return f"{path_fingerprint(checkpoint)}|{source_fingerprint(config)}"
 
 
-@node("sd.load_checkpoint", category="loaders", version="1.1.0", fingerprint=_checkpoint_fingerprint)
+@node("sd.load_checkpoint", category="loaders", version="1.1.0", display_name="Load SD Checkpoint",
+      fingerprint=_checkpoint_fingerprint)
 def load_checkpoint(
     ctx: Context, checkpoint: CheckpointFile, config: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> SDModel:
@@ -119,7 +120,8 @@ def _component_class(ref: str, subfolder: str, role: str) -> list[str]:
     return ["diffusers", {"unet": "UNet2DConditionModel", "vae": "AutoencoderKL"}[role]]
 
 
-@node("sd.load_unet", category="loaders", version="1.1.0", output="unet", fingerprint=_component_fingerprint)
+@node("sd.load_unet", category="loaders", version="1.1.0", display_name="Load UNet",
+      output="unet", fingerprint=_component_fingerprint)
 def load_unet(
     ctx: Context, model: ModelName, subfolder: str = "unet", dtype: DType = "float32", device: Placement = "auto"
 ) -> UNet:
@@ -128,7 +130,8 @@ def load_unet(
     return pin(UNet(module, ref, module.dtype, _config(module)), device)
 
 
-@node("sd.load_vae", category="loaders", version="1.1.0", output="vae", fingerprint=_component_fingerprint)
+@node("sd.load_vae", category="loaders", version="1.1.0", display_name="Load VAE",
+      output="vae", fingerprint=_component_fingerprint)
 def load_vae(
     ctx: Context, model: ModelName, subfolder: str = "vae", dtype: DType = "float32", device: Placement = "auto"
 ) -> VAE:

@@ -38,7 +38,8 @@ class VQDiffusionModel(NamedTuple):
     null_text: LearnedClassifierFreeEmbeddings
 
 
-@node("vq.load_model", category="loaders", version="1.1.0", fingerprint=model_fingerprint)
+@node("vq.load_model", category="loaders", version="1.1.0", display_name="Load VQ-Diffusion Model",
+      fingerprint=model_fingerprint)
 def load_model(
     ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> VQDiffusionModel:
@@ -83,7 +84,7 @@ def truncate(log_probs, rate: float):
     return truncated
 
 
-@node("vq.denoise", category="sampling", version="1.0.0")
+@node("vq.denoise", category="sampling", version="1.0.0", display_name="VQ-Diffusion Denoise")
 def denoise(
     ctx: Context,
     transformer: VQDiffusionTransformer,
@@ -136,7 +137,7 @@ def denoise(
     return DiscreteLatents(sample, masked, model.height, model.width)
 
 
-@node("vq.decode_indices", category="latent", version="1.0.0")
+@node("vq.decode_indices", category="latent", version="1.0.0", display_name="Decode VQ Indices")
 def decode_indices(ctx: Context, vqvae: VQModel, latents: DiscreteLatents) -> Image:
     """Pixels from latent class indices: look each index up in the VQ codebook, then decode."""
     import torch
@@ -148,7 +149,7 @@ def decode_indices(ctx: Context, vqvae: VQModel, latents: DiscreteLatents) -> Im
     return Image(_to_unit_range(pixels))
 
 
-@node("vq.decode_latents", category="latent", version="1.0.0")
+@node("vq.decode_latents", category="latent", version="1.0.0", display_name="Decode MoVQ Latents")
 def decode_latents(ctx: Context, movq: VQModel, latents: Latents) -> Image:
     """Pixels from continuous MoVQ latents (the Kandinsky decoder's output), decoded without re-quantising."""
     import torch

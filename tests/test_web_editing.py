@@ -221,8 +221,8 @@ def test_params_panel_exposes_an_input_under_a_name(editor):
     editor.page.fill(".param-new-name", "seed")
     editor.page.click(".param-add button")
     assert editor.workflow()["params"] == {"seed": {"node": noise, "input": "seed"}}
-    editor.page.fill('tr[data-param="seed"] .param-name', "noise_seed")
-    editor.page.press('tr[data-param="seed"] .param-name', "Tab")
+    editor.page.fill('[data-param="seed"] .param-name', "noise_seed")
+    editor.page.press('[data-param="seed"] .param-name', "Tab")
     assert editor.workflow()["params"] == {"noise_seed": {"node": noise, "input": "seed"}}
 
 

@@ -14,6 +14,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1800, "height": 1000}
+# On a first visit the editor opens a shipped workflow; tests start from an empty canvas unless they ask for one.
+SEEN_BEFORE = "try { localStorage.setItem('nodeflow.visited', '1'); } catch {}"
 
 
 def launch_chromium(playwright: Any) -> Any:
@@ -55,11 +57,13 @@ def editor(browser, server, tmp_path):
 class Editor:
     """The editor page at `url`, with the moves a user makes."""
 
-    def __init__(self, page: Any, url: str) -> None:
+    def __init__(self, page: Any, url: str, first_visit: bool = False) -> None:
         self.page = page
         self.url = url
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+        if not first_visit:
+            page.add_init_script(SEEN_BEFORE)
 
     def open(self) -> Editor:
         self.page.goto(self.url)

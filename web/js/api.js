@@ -26,6 +26,7 @@ export let clientId = crypto.randomUUID ? crypto.randomUUID() : String(Math.rand
 
 export const api = {
   schema: () => request("/nodeflow/schema"),
+  choices: () => request("/nodeflow/choices"),
   queuePrompt: (workflow) => postJson("/prompt", { prompt: workflow, client_id: clientId }),
   interrupt: () => postJson("/interrupt", {}),
   queue: () => request("/queue"),

@@ -15,6 +15,7 @@ import { ParamsPanel, QueuePanel, WorkflowsPanel } from "./panels.js";
 import { Runner } from "./run.js";
 import { enableSearch } from "./search.js";
 import { Selection } from "./selection.js";
+import { hintWhenEmpty, openOnFirstVisit } from "./welcome.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -65,6 +66,7 @@ async function start() {
   acceptFileDrops(wrap, loadFile);
   enableWiring({ wrap, graph, viewport, layer, bus });
   enableSearch({ wrap, schema, viewport, bus, add });
+  hintWhenEmpty(wrap, graph, bus);
 
   const queuePanel = new QueuePanel($("#queue-panel"), (wf) => load(wf));
   const workflows = new WorkflowsPanel($("#workflows-panel"), { current: () => graph.toWorkflow(), load });
@@ -101,6 +103,8 @@ async function start() {
   connectSocket(bus);
   // A handle for tests and the console; the editor itself never reads it.
   window.nodeflow = { graph, viewport, layer, selection, history, actions, runner, bus, load, schema };
+  await openOnFirstVisit(load)
+    .catch((error) => toast(`cannot open the default workflow: ${error.message}`, { kind: "error" }));
   document.body.dataset.ready = "true";
 }
 

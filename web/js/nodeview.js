@@ -122,7 +122,7 @@ export class NodeLayer {
       h("span", { class: "socket in ghost", "data-input": name, title: `${spec.type} (drop a link to convert)`,
         style: { "--c": typeColor(spec.type) } }),
       h("label", { class: "label", text: name, title: labelTitle(name, spec) }),
-      createWidget(name, spec, node.values[name], onChange, ui[name]),
+      createWidget(name, spec, node.values[name], onChange, ui[name], node.type),
       h("button", { class: "convert", title: "convert to a socket", text: "⇄",
         onclick: () => this.bus.emit("edit", () => this.graph.toggleSocket(node.id, name)) }));
   }

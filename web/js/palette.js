@@ -1,12 +1,8 @@
 // The node palette from the schema: grouped by category, searchable, drag a node onto the canvas.
 import { h } from "./dom.js";
+import { rankNode } from "./search.js";
 
 export const NODE_MIME = "application/x-nodeflow-type";
-
-export function matches(def, query) {
-  const text = `${def.type} ${def.display_name} ${def.category} ${def.description}`.toLowerCase();
-  return query.toLowerCase().split(/\s+/).every((word) => text.includes(word));
-}
 
 export function buildPalette(container, schema) {
   const search = h("input", { type: "search", class: "palette-search", placeholder: "Search nodes…" });
@@ -14,7 +10,7 @@ export function buildPalette(container, schema) {
   const render = () => {
     const groups = new Map();
     for (const def of Object.values(schema.nodes)) {
-      if (!matches(def, search.value)) continue;
+      if (rankNode(def, search.value) === null) continue;
       const category = def.category || "other";
       if (!groups.has(category)) groups.set(category, []);
       groups.get(category).push(def);

@@ -94,18 +94,22 @@ export class ParamsPanel {
         if (!renamed || renamed in this.graph.params) return;
         this.graph.params = Object.fromEntries(Object.entries(this.graph.params).map(([k, v]) => [k === name ? renamed : k, v]));
       }));
-      const description = h("input", { type: "text", class: "param-description", value: param.description || "", placeholder: "description" });
+      const description = h("input", { type: "text", class: "param-description", value: param.description || "",
+        title: param.description, placeholder: "description" });
       description.addEventListener("change", () => this.edit(() => {
         if (description.value) param.description = description.value; else delete param.description;
       }));
-      return h("tr", { "data-param": name }, h("td", {}, nameField), h("td", { class: "target", text: `#${param.node}.${param.input}` }),
-        h("td", {}, description),
-        h("td", {}, h("button", { text: "✕", title: "remove", onclick: () => this.edit(() => { delete this.graph.params[name]; }) })));
+      return h("div", { class: "param-row", "data-param": name },
+        h("span", { class: "param-target", text: `#${param.node}.${param.input}`,
+          title: `sets input ${param.input} of node #${param.node}` }),
+        h("button", { class: "param-remove", text: "✕", title: "remove",
+          onclick: () => this.edit(() => { delete this.graph.params[name]; }) }),
+        nameField, description);
     });
     this.container.replaceChildren(
       h("p", { class: "muted", text: "Expose an input: select one node, pick its input, name it." }),
       this.adder(),
-      h("table", { class: "params" }, rows));
+      h("div", { class: "params" }, rows));
   }
 
   adder() {

@@ -1,8 +1,9 @@
 // An input-folder image name: type it, or upload a file (POST /upload/image); a thumbnail shows what it names.
 import { api } from "../api.js";
 import { h, toast } from "../dom.js";
+import { emptyNote, offerChoices } from "./folder.js";
 
-export function imageWidget({ value, onChange }) {
+export function imageWidget({ value, onChange, choices, folder }) {
   const field = h("input", { type: "text", class: "text", spellcheck: "false", placeholder: "file in the input folder" });
   field.value = value ?? "";
   const thumb = h("img", { class: "input-thumb", alt: "" });
@@ -29,7 +30,7 @@ export function imageWidget({ value, onChange }) {
     show(field.value);
   });
   show(field.value);
-  return h("div", { class: "widget image" }, field,
+  return h("div", { class: "widget image" }, field, offerChoices(field, choices, emptyNote(folder)),
     h("button", { class: "upload", title: "upload an image to the input folder", text: "⇪", onclick: () => picker.click() }),
     picker, thumb);
 }

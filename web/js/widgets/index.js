@@ -1,5 +1,7 @@
 // Picks the widget for an input from its JSON schema.
+import { api } from "../api.js";
 import { comboWidget } from "./combo.js";
+import { folderWidget } from "./folder.js";
 import { imageWidget } from "./image.js";
 import { jsonWidget } from "./json.js";
 import { numberWidget } from "./number.js";
@@ -25,15 +27,18 @@ export function widgetKind(name, spec) {
   if (schema.type === "boolean") return "toggle";
   if (schema.type === "integer" && /seed/i.test(name)) return "seed";
   if (schema.type === "integer" || schema.type === "number") return "number";
-  if (schema.type === "string" && name === "image") return "image";
+  if (schema.type === "string" && spec.folder) return name === "image" ? "image" : "folder";
   if (schema.type === "string") return MULTILINE_NAMES.test(name) || schema.multiline ? "multiline" : "text";
   return "json";
 }
 
-export function createWidget(name, spec, value, onChange, ui) {
+// `nodeType` picks what the server's folders offer for this input (see folder.js).
+export function createWidget(name, spec, value, onChange, ui, nodeType) {
   const { schema, nullable } = unwrapSchema(spec.schema);
   const kind = widgetKind(name, spec);
-  const options = { schema: schema.const !== undefined ? { enum: [schema.const] } : schema, value, onChange, nullable, ui };
+  const choices = async () => (await api.choices())[nodeType]?.[name] ?? [];
+  const options = { schema: schema.const !== undefined ? { enum: [schema.const] } : schema, value, onChange, nullable, ui,
+    choices, folder: spec.folder };
   switch (kind) {
     case "combo": return comboWidget(options);
     case "toggle": return toggleWidget(options);
@@ -42,6 +47,7 @@ export function createWidget(name, spec, value, onChange, ui) {
     case "multiline": return textWidget({ ...options, multiline: true });
     case "text": return textWidget(options);
     case "image": return imageWidget(options);
+    case "folder": return folderWidget(options);
     default: return jsonWidget(options);
   }
 }
