@@ -125,8 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_problems(exc.problems)
         return EXIT_INVALID
     for node_id, ui in report.ui.items():
-        for image in ui.get("images", []):
-            print(Path(folders.root(image.get("type", "output"))) / image.get("subfolder", "") / image["filename"])
+        for written in [*ui.get("images", []), *ui.get("files", [])]:
+            print(folders.root(written.get("type", "output")) / written.get("subfolder", "") / written["filename"])
         for warning in ui.get("warnings", []):
             print(f"warning: node {node_id!r}: {warning}", file=sys.stderr)
     for failure in report.failures:
