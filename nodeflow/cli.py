@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         folders = Folders(output=Path(args.output), input=Path(args.input_dir),
                           models=[Path(m) for m in args.models_dir], trust_paths=True)
         executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args))
-        with ProgressBar() as bar:
+        with ProgressBar.for_workflow(workflow, registry) as bar:
             report = executor.run(workflow, params=params, on_event=bar)
     except ProblemList as exc:
         _print_problems(exc.problems)
