@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
+from .quiet import quiet_libraries
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -183,7 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--models-dir", action="append", default=["models"], help="folder(s) to look for models in")
     run.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
     run.add_argument("--report", help="write the run report (executed, cached, seconds) as JSON here")
-    run.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed nodes")
     _add_limits(run)
     run.set_defaults(func=cmd_run)
 
@@ -222,16 +222,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-requests", type=int, default=64, help="HTTP requests handled at once (503 beyond)")
     serve.add_argument("--max-websockets", type=int, default=256, help="WebSockets open at once (503 beyond)")
     serve.set_defaults(func=cmd_serve)
+
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="show tracebacks, and the warnings of diffusers and transformers")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    with quiet_libraries(args.verbose):
+        try:
+            return args.func(args)
+        except CommandError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
 
 
 if __name__ == "__main__":
