@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -82,6 +83,10 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(max_nodes=args.max_nodes, max_pixels=args.max_pixels)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _print_problems(problems) -> None:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -109,6 +114,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .executor import Executor
     from .folders import Folders
+    from .interrupt import ctrl_c_interrupts
     from .problems import ProblemList
     from .progress import ProgressBar
 
@@ -120,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         folders = Folders(output=Path(args.output), input=Path(args.input_dir),
                           models=[Path(m) for m in args.models_dir], trust_paths=True)
         executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args))
-        with ProgressBar.for_workflow(workflow, registry) as bar:
+        with ctrl_c_interrupts(executor), ProgressBar.for_workflow(workflow, registry) as bar:
             report = executor.run(workflow, params=params, on_event=bar)
     except ProblemList as exc:
         _print_problems(exc.problems)
@@ -131,7 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for warning in ui.get("warnings", []):
             print(f"warning: node {node_id!r}: {warning}", file=sys.stderr)
     for failure in report.failures:
-        print(f"error: node {failure.node_id!r} ({failure.node_type}) failed: {failure.message}", file=sys.stderr)
+        print(f"error: node {failure.node_id!r} ({failure.node_type}) failed: {_one_line(failure.message)}",
+              file=sys.stderr)
         if args.verbose:
             print(failure.traceback, file=sys.stderr)
     if report.interrupted:
@@ -237,6 +244,15 @@ def main(argv: list[str] | None = None) -> int:
         except CommandError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_INVALID
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_FAILED
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, the traceback only when asked
+            if args.verbose:
+                traceback.print_exc()
+            hint = "" if args.verbose else " (-v shows the traceback)"
+            print(f"error: {type(exc).__name__}: {_one_line(str(exc))}{hint}", file=sys.stderr)
+            return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,15 +1,31 @@
-"""Nodes for the command-line tests, loaded with `--nodes-dir tests/cli_nodes`: one that talks as diffusers and
-transformers do."""
+"""Nodes for the command-line tests, loaded with `--nodes-dir tests/cli_nodes`: a node that waits to be
+interrupted, and one that talks as diffusers and transformers do."""
 
 from __future__ import annotations
 
 import logging
+import time
 import warnings
+from typing import Annotated
 
-from nodeflow import node
+from pydantic import Field
+
+from nodeflow import Context, node
 
 LIBRARY_WARNING = "`OldThing` is deprecated and will be removed in version 9.0.0"
 LIBRARY_LOG = "some weights of the model were not used"
+
+
+@node("clitest.wait", category="test", output_node=True)
+def wait(ctx: Context, seconds: Annotated[float, Field(ge=0.0, le=60.0)] = 30.0, honour_interrupt: bool = True) -> None:
+    """Writes `started` into the output folder, then waits `seconds`, checking for interrupts unless told not to."""
+    ctx.folders.output.mkdir(parents=True, exist_ok=True)
+    (ctx.folders.output / "started").write_text("")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if honour_interrupt:
+            ctx.check_interrupt()
+        time.sleep(0.01)
 
 
 @node("clitest.library_chatter", category="test", output_node=True)
