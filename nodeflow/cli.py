@@ -1,4 +1,4 @@
-"""`nodeflow run | validate | nodes | serve` — the command line (a contract, see DESIGN.md)."""
+"""`nodeflow run | validate | params | nodes | serve` — the command line (a contract, see DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -151,6 +151,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    from .param_info import describe_params
+    from .problems import ProblemList
+
+    try:
+        described = describe_params(_load(args.workflow), _registry(args))
+    except ProblemList as exc:
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps([param.to_dict() for param in described], indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(param.text() for param in described) or f"{args.workflow} has no params")
+    return EXIT_OK
+
+
 def cmd_nodes(args: argparse.Namespace) -> int:
     registry = _registry(args)
     if args.json:
@@ -199,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     _add_limits(validate)
     validate.set_defaults(func=cmd_validate)
+
+    params = sub.add_parser("params", help="list a workflow's params: type, default, bounds, description")
+    params.add_argument("workflow")
+    params.add_argument("--json", action="store_true", help="print them as JSON")
+    params.set_defaults(func=cmd_params)
 
     nodes = sub.add_parser("nodes", help="list node types")
     nodes.add_argument("--json", action="store_true", help="print every node's schema as JSON")
