@@ -1,4 +1,4 @@
-"""`nodeflow run | validate | params | nodes | serve` — the command line (a contract, see DESIGN.md)."""
+"""`nodeflow run | validate | params | nodes | demo | serve` — the command line (a contract, see DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -179,6 +179,32 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tiny_models import demo
+
+    from .shipped import shipped
+
+    systems = demo.chosen(args.system)
+    models_dir, input_dir = Path(args.models_dir), Path(args.input_dir)
+    try:
+        for line in demo.prepare(systems, models_dir, input_dir):
+            print(line, flush=True)
+    except OSError as exc:
+        raise CommandError(f"cannot build the demo models: {exc}") from exc
+    print("\nEach line runs a shipped workflow on its demo model, offline, in seconds "
+          "(random weights: the images are noise-like patterns):")
+    print("\n".join(demo.run_lines(systems, _shown(shipped("workflows")), models_dir, input_dir)))
+    return EXIT_OK
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is inside it (`workflows/` in a checkout)."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server.app import serve
 
@@ -194,6 +220,8 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tiny_models.demo import SYSTEMS as DEMO_SYSTEMS
+
     parser = _Parser(prog="nodeflow", description="Typed node workflows for diffusion models.")
     parser.add_argument("--nodes-dir", action="append", type=Path, help="extra folder of node modules (*.py)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     nodes = sub.add_parser("nodes", help="list node types")
     nodes.add_argument("--json", action="store_true", help="print every node's schema as JSON")
     nodes.set_defaults(func=cmd_nodes)
+
+    demo = sub.add_parser("demo", help="build tiny random-weight demo models and print how to run the shipped "
+                                       "workflows on them offline")
+    demo.add_argument("system", nargs="?", default="all", choices=[*DEMO_SYSTEMS, "all"],
+                      help="which system's models to build (default all)")
+    demo.add_argument("--models-dir", default="models", help="folder to build them in (default ./models)")
+    demo.add_argument("--input-dir", default="input", help="folder for the demo picture of img2img (default ./input)")
+    demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the API server and web editor")
     serve.add_argument("--host", default="127.0.0.1")
