@@ -21,10 +21,12 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: could not install chromium"; }
 
-# MODEL=/path/to/diffusers-folder (or a hub id) renders with a real model; default: tiny random demo model.
-MODEL ?=
+# Builds every tiny random-weight demo model into ./models, renders sd_txt2img once (the PNG path is printed),
+# then serves. MODEL=/path/to/diffusers-folder (or a hub id) renders with a real model instead.
+MODEL ?= tiny-sd-demo
 run: setup
-	$(PY) -m tiny_models.demo $(if $(MODEL),--model "$(MODEL)")
+	$(VENV)/bin/nodeflow demo all
+	$(VENV)/bin/nodeflow run workflows/sd_txt2img.json --param model="$(MODEL)"
 	$(VENV)/bin/nodeflow serve --host 127.0.0.1 --port 8188
 
 test: setup browser

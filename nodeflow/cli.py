@@ -1,4 +1,4 @@
-"""`nodeflow run | validate | nodes | serve` — the command line (a contract, see DESIGN.md)."""
+"""`nodeflow run | validate | params | nodes | demo | serve` — the command line (a contract, see DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
+from .quiet import quiet_libraries
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -81,6 +83,10 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(max_nodes=args.max_nodes, max_pixels=args.max_pixels)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _print_problems(problems) -> None:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -111,6 +117,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .executor import Executor
     from .folders import Folders
+    from .interrupt import ctrl_c_interrupts
     from .problems import ProblemList
     from .progress import ProgressBar
 
@@ -122,18 +129,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         folders = Folders(output=Path(args.output), input=Path(args.input_dir),
                           models=[Path(m) for m in args.models_dir], trust_paths=True)
         executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args))
-        with ProgressBar() as bar:
+        with ctrl_c_interrupts(executor), ProgressBar.for_workflow(workflow, registry) as bar:
             report = executor.run(workflow, params=params, on_event=bar)
     except ProblemList as exc:
         _print_problems(exc.problems)
         return EXIT_INVALID
     for node_id, ui in report.ui.items():
-        for image in ui.get("images", []):
-            print(Path(folders.root(image.get("type", "output"))) / image.get("subfolder", "") / image["filename"])
+        for written in [*ui.get("images", []), *ui.get("files", [])]:
+            print(folders.root(written.get("type", "output")) / written.get("subfolder", "") / written["filename"])
         for warning in ui.get("warnings", []):
             print(f"warning: node {node_id!r}: {warning}", file=sys.stderr)
     for failure in report.failures:
-        print(f"error: node {failure.node_id!r} ({failure.node_type}) failed: {failure.message}", file=sys.stderr)
+        print(f"error: node {failure.node_id!r} ({failure.node_type}) failed: {_one_line(failure.message)}",
+              file=sys.stderr)
         if args.verbose:
             print(failure.traceback, file=sys.stderr)
     if report.interrupted:
@@ -146,6 +154,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    from .param_info import describe_params
+    from .problems import ProblemList
+
+    try:
+        described = describe_params(_load(args.workflow), _registry(args))
+    except ProblemList as exc:
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps([param.to_dict() for param in described], indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(param.text() for param in described) or f"{args.workflow} has no params")
+    return EXIT_OK
+
+
 def cmd_nodes(args: argparse.Namespace) -> int:
     registry = _registry(args)
     if args.json:
@@ -156,6 +180,32 @@ def cmd_nodes(args: argparse.Namespace) -> int:
         outputs = ", ".join(f"{n}: {s.type_name}" for n, s in definition.outputs.items()) or "-"
         print(f"{definition.type_id} v{definition.version} [{definition.category}]  ({inputs}) -> {outputs}")
     return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tiny_models import demo
+
+    from .shipped import shipped
+
+    systems = demo.chosen(args.system)
+    models_dir, input_dir = Path(args.models_dir), Path(args.input_dir)
+    try:
+        for line in demo.prepare(systems, models_dir, input_dir):
+            print(line, flush=True)
+    except OSError as exc:
+        raise CommandError(f"cannot build the demo models: {exc}") from exc
+    print("\nEach line runs a shipped workflow on its demo model, offline, in seconds "
+          "(random weights: the images are noise-like patterns):")
+    print("\n".join(demo.run_lines(systems, _shown(shipped("workflows")), models_dir, input_dir)))
+    return EXIT_OK
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is inside it (`workflows/` in a checkout)."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -173,6 +223,8 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tiny_models.demo import SYSTEMS as DEMO_SYSTEMS
+
     parser = _Parser(prog="nodeflow", description="Typed node workflows for diffusion models.")
     parser.add_argument("--nodes-dir", action="append", type=Path, help="extra folder of node modules (*.py)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,7 +238,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--models-dir", action="append", default=["models"], help="folder(s) to look for models in")
     run.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
     run.add_argument("--report", help="write the run report (executed, cached, seconds) as JSON here")
-    run.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed nodes")
     _add_limits(run)
     run.set_defaults(func=cmd_run)
 
@@ -202,9 +253,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limits(validate)
     validate.set_defaults(func=cmd_validate)
 
+    params = sub.add_parser("params", help="list a workflow's params: type, default, bounds, description")
+    params.add_argument("workflow")
+    params.add_argument("--json", action="store_true", help="print them as JSON")
+    params.set_defaults(func=cmd_params)
+
     nodes = sub.add_parser("nodes", help="list node types")
     nodes.add_argument("--json", action="store_true", help="print every node's schema as JSON")
     nodes.set_defaults(func=cmd_nodes)
+
+    demo = sub.add_parser("demo", help="build tiny random-weight demo models and print how to run the shipped "
+                                       "workflows on them offline")
+    demo.add_argument("system", nargs="?", default="all", choices=[*DEMO_SYSTEMS, "all"],
+                      help="which system's models to build (default all)")
+    demo.add_argument("--models-dir", default="models", help="folder to build them in (default ./models)")
+    demo.add_argument("--input-dir", default="input", help="folder for the demo picture of img2img (default ./input)")
+    demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the API server and web editor")
     serve.add_argument("--host", default="127.0.0.1")
@@ -231,16 +295,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-requests", type=int, default=64, help="HTTP requests handled at once (503 beyond)")
     serve.add_argument("--max-websockets", type=int, default=256, help="WebSockets open at once (503 beyond)")
     serve.set_defaults(func=cmd_serve)
+
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="show tracebacks, and the warnings of diffusers and transformers")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    with quiet_libraries(args.verbose):
+        try:
+            return args.func(args)
+        except CommandError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_FAILED
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, the traceback only when asked
+            if args.verbose:
+                traceback.print_exc()
+            hint = "" if args.verbose else " (-v shows the traceback)"
+            print(f"error: {type(exc).__name__}: {_one_line(str(exc))}{hint}", file=sys.stderr)
+            return EXIT_FAILED
 
 
 if __name__ == "__main__":

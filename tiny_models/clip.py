@@ -9,6 +9,7 @@ built on it are for tests only.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,13 @@ def tiny_clip_text_config(**overrides: Any):
     )
     settings.update(overrides)
     return CLIPTextConfig(**settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tiny_models.command import build_command
+
+    return build_command("tiny_models.clip", {"tokenizer": write_tiny_clip_tokenizer}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

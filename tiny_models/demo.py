@@ -1,45 +1,157 @@
-"""The offline demo behind `make run`: make sure a model exists, then render the txt2img workflow once.
+"""The demo models of `nodeflow demo`, and the `nodeflow run` line that runs each shipped workflow on them.
 
-    python -m tiny_models.demo [--model DIR_OR_HUB_ID] [--output DIR]
+    python -m tiny_models.demo [sd|dit|unclip|vq|all] [--models-dir DIR] [--input-dir DIR]   # = nodeflow demo
 
-With no --model, a tiny Stable Diffusion with RANDOM weights is built under
-models/tiny-sd-demo (its images are noise-like patterns, not pictures) so that the
-whole path — loaders, text encoder, denoise loop, VAE, PNG with embedded
-workflow — runs on any machine without downloads.
+Every model is built in code with RANDOM weights (its images are noise-like
+patterns, not pictures), so that every shipped workflow runs offline in seconds
+on a CPU. The README's workflow table shows the same lines (a test keeps them equal).
 """
 
 from __future__ import annotations
 
-import argparse
+import os
+import shlex
+import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
-from nodeflow.cli import main as nodeflow
+from tiny_models.dit import save_tiny_dit
+from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
+from tiny_models.sd import make_tiny_sd
+from tiny_models.vq import save_tiny_vq_diffusion
 
-DEMO_MODEL = Path("models") / "tiny-sd-demo"
-WORKFLOW = Path(__file__).resolve().parent.parent / "workflows" / "sd_txt2img.json"
-
-
-def ensure_demo_model() -> Path:
-    if not (DEMO_MODEL / "model_index.json").exists():
-        from .sd import make_tiny_sd
-
-        print(f"building a tiny demo model with RANDOM weights in {DEMO_MODEL} (no download needed)")
-        make_tiny_sd(DEMO_MODEL)
-    return DEMO_MODEL
+DEFAULT_MODELS_DIR = Path("models")
+DEFAULT_INPUT_DIR = Path("input")
+DEMO_IMAGE = "demo.png"
+DEMO_IMAGE_SIZE = 32  # the tiny SD model's own size
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="", help="diffusers model folder or hub id (default: tiny random demo model)")
-    parser.add_argument("--output", default="output")
-    parser.add_argument("--prompt", default="a lighthouse on a cliff at dawn")
-    args = parser.parse_args(argv)
-    model = args.model or str(ensure_demo_model())
-    print(f"running {WORKFLOW.name} on {model}; the PNG path follows")
-    return nodeflow(["run", str(WORKFLOW), "--param", f"model={model}", "--param", f"prompt={args.prompt}",
-                     "--param", "seed=0", "--output", args.output])
+@dataclass(frozen=True)
+class DemoModel:
+    name: str  # its folder in the models folder
+    what: str
+    build: Callable[[Path], Any]
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    workflow: str  # a file of workflows/
+    params: tuple[tuple[str, str], ...]
+
+    def command(self, workflows: Path, models_dir: Path = DEFAULT_MODELS_DIR,
+                input_dir: Path = DEFAULT_INPUT_DIR) -> str:
+        """The `nodeflow run` line, with the folder flags only where they are not the defaults."""
+        words = ["nodeflow", "run", str(workflows / self.workflow)]
+        for name, value in self.params:
+            words += ["--param", f"{name}={value}"]
+        if Path(models_dir) != DEFAULT_MODELS_DIR:
+            words += ["--models-dir", str(models_dir)]
+        if self.needs_image and Path(input_dir) != DEFAULT_INPUT_DIR:
+            words += ["--input-dir", str(input_dir)]
+        return shlex.join(words)
+
+    @property
+    def needs_image(self) -> bool:
+        return any(name == "image" for name, _ in self.params)
+
+
+@dataclass(frozen=True)
+class DemoSystem:
+    models: tuple[DemoModel, ...]
+    runs: tuple[DemoRun, ...]
+
+
+SD = DemoModel("tiny-sd-demo", "tiny Stable Diffusion", make_tiny_sd)
+DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
+PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
+DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
+VQ = DemoModel("tiny-vq-demo", "tiny VQ-Diffusion", save_tiny_vq_diffusion)
+
+# Params are the workflows' defaults except where those would take minutes on a CPU: unCLIP's 512² decoder.
+SYSTEMS = {
+    "sd": DemoSystem((SD,), (
+        DemoRun("sd_txt2img.json", (("model", SD.name),)),
+        DemoRun("sd_img2img.json", (("model", SD.name), ("image", DEMO_IMAGE))),
+        DemoRun("sd_unet_step_loop.json", (("model", SD.name),)),
+    )),
+    "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
+    "unclip": DemoSystem((PRIOR, DECODER), (
+        DemoRun("unclip_prior_decoder.json", (("prior_model", PRIOR.name), ("decoder_model", DECODER.name),
+                                              ("width", "64"), ("height", "64"))),
+        DemoRun("prior_only.json", (("model", PRIOR.name),)),
+    )),
+    "vq": DemoSystem((VQ,), (DemoRun("vq_diffusion.json", (("model", VQ.name),)),)),
+}
+
+
+def chosen(system: str) -> list[DemoSystem]:
+    """One system by name, or all of them for "all"."""
+    return list(SYSTEMS.values()) if system == "all" else [SYSTEMS[system]]
+
+
+def prepare(systems: list[DemoSystem], models_dir: Path, input_dir: Path) -> Iterator[str]:
+    """Build what the systems' runs need and is not there yet (models, the img2img picture); a line for each."""
+    yield from ensure_models(systems, models_dir)
+    if any(run.needs_image for system in systems for run in system.runs):
+        yield ensure_demo_image(input_dir)
+
+
+def ensure_models(systems: list[DemoSystem], models_dir: Path) -> Iterator[str]:
+    """Build the systems' models that are not in `models_dir` yet; yields a line about each."""
+    for system in systems:
+        for model in system.models:
+            folder = models_dir / model.name
+            if (folder / "model_index.json").is_file():
+                yield f"{folder}: already built"
+                continue
+            if folder.exists():
+                raise FileExistsError(f"{folder} exists but holds no model_index.json; move it away to build the "
+                                      f"{model.what} there")
+            yield f"building {folder}: {model.what}, random weights"
+            _build_into(folder, model.build)
+
+
+def _build_into(folder: Path, build: Callable[[Path], Any]) -> None:
+    """Build in a scratch folder beside `folder`, then rename it: an interrupted build leaves no half model."""
+    from transformers.utils import logging as transformers_logging
+
+    scratch = folder.with_name(f".{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    showed_bars = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # "Writing model shards" of a one-shard model says nothing
+    try:
+        build(scratch)
+        scratch.rename(folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if showed_bars:
+            transformers_logging.enable_progress_bar()
+
+
+def ensure_demo_image(input_dir: Path) -> str:
+    """The picture sd_img2img starts from, in the input folder (an existing one is kept)."""
+    from PIL import Image
+
+    path = input_dir / DEMO_IMAGE
+    if path.exists():
+        return f"{path}: already there"
+    side = DEMO_IMAGE_SIZE
+    gradient = Image.new("RGB", (side, side))
+    gradient.putdata([(255 * x // side, 255 * y // side, 255 - 255 * (x + y) // (2 * side))
+                      for y in range(side) for x in range(side)])
+    input_dir.mkdir(parents=True, exist_ok=True)
+    gradient.save(path)
+    return f"wrote {path} (the picture sd_img2img starts from)"
+
+
+def run_lines(systems: list[DemoSystem], workflows: Path, models_dir: Path = DEFAULT_MODELS_DIR,
+              input_dir: Path = DEFAULT_INPUT_DIR) -> list[str]:
+    return [run.command(workflows, models_dir, input_dir) for system in systems for run in system.runs]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from nodeflow.cli import main
+
+    sys.exit(main(["demo", *sys.argv[1:]]))

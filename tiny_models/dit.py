@@ -8,6 +8,7 @@ table that `save_pretrained` does not write.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 # A few real ImageNet entries (several synonyms per id, as in the published table);
@@ -72,3 +73,13 @@ def save_tiny_dit(folder: str | Path, learned_sigma: bool = True, legacy_class_n
         config["_class_name"] = "Transformer2DModel"
         config_path.write_text(json.dumps(config, indent=2))
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tiny_models.command import build_command
+
+    return build_command("tiny_models.dit", {"dit": save_tiny_dit}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

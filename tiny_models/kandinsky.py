@@ -8,6 +8,7 @@ KandinskyV22Pipeline (UNet with `addition_embed_type="image"`, MoVQ, DDPM).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from tiny_models.clip import tiny_clip_text_config, write_tiny_clip_tokenizer
@@ -93,3 +94,13 @@ def save_tiny_decoder(folder: str | Path) -> Path:
     pipe = KandinskyV22Pipeline(unet=_tiny_decoder_unet(), scheduler=scheduler, movq=tiny_movq())
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tiny_models.command import build_command
+
+    return build_command("tiny_models.kandinsky", {"prior": save_tiny_prior, "decoder": save_tiny_decoder}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

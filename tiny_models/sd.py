@@ -6,6 +6,7 @@ check that two ways of running the same model give the same pixels.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +46,13 @@ def make_tiny_sd(folder: str | Path, seed: int = 0, **unet_options: Any) -> Path
     )
     pipeline.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tiny_models.command import build_command
+
+    return build_command("tiny_models.sd", {"sd": make_tiny_sd}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

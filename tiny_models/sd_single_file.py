@@ -7,6 +7,8 @@ diffusers config folder loads the same model.
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,21 @@ def write_single_file_checkpoint(model_folder: str | Path, path: str | Path) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({key: tensor.contiguous() for key, tensor in state.items()}, str(path))
     return path
+
+
+def write_tiny_checkpoint(path: str | Path) -> Path:
+    """A single-file checkpoint of a fresh tiny SD model (random weights), written at `path`."""
+    from tiny_models.sd import make_tiny_sd
+
+    with tempfile.TemporaryDirectory() as scratch:
+        return write_single_file_checkpoint(make_tiny_sd(Path(scratch) / "model"), path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tiny_models.command import build_command
+
+    return build_command("tiny_models.sd_single_file", {"checkpoint": write_tiny_checkpoint}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

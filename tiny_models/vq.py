@@ -9,6 +9,7 @@ cannot import.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from tiny_models.clip import tiny_clip_text_config, write_tiny_clip_tokenizer
@@ -67,3 +68,13 @@ def save_tiny_vq_diffusion(folder: str | Path, learnable: bool = True) -> Path:
     index["learned_classifier_free_sampling_embeddings"] = PUBLISHED_EMBEDDINGS_ENTRY
     index_path.write_text(json.dumps(index, indent=2))
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tiny_models.command import build_command
+
+    return build_command("tiny_models.vq", {"vq": save_tiny_vq_diffusion}, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

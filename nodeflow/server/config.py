@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..folders import Folders
 from ..limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
+from ..shipped import shipped
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -17,12 +17,6 @@ WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 def _normal_host(name: str) -> str:
     """As `Host` headers are compared: lower case, an IPv6 address without its brackets."""
     return name.lower().strip("[]")
-
-
-def shipped(folder: str) -> Path:
-    """`web/` or `workflows/` of the checkout this runs from, else as a wheel installed them (share/nodeflow)."""
-    checkout = Path(__file__).resolve().parents[2] / folder
-    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "nodeflow" / folder
 
 
 @dataclass
