@@ -79,6 +79,14 @@ def _report_path(text: str | None) -> Path | None:
     return path
 
 
+def _folders(args: argparse.Namespace):
+    """The folders of `run` and `validate --deep`: a local user's, so absolute paths are trusted for reading."""
+    from .folders import Folders
+
+    return Folders(output=Path(getattr(args, "output", "output")), input=Path(args.input_dir),
+                   models=[Path(m) for m in args.models_dir], trust_paths=True)
+
+
 def _limits(args: argparse.Namespace) -> Limits:
     return Limits(max_nodes=args.max_nodes, max_pixels=args.max_pixels)
 
@@ -95,13 +103,11 @@ def _print_problems(problems) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .folders import Folders
     from .plan import validate
     from .problems import ProblemList
 
     params = _params(args.param)
-    folders = Folders(input=Path(args.input_dir), models=[Path(m) for m in args.models_dir],
-                      trust_paths=True) if args.deep else None
+    folders = _folders(args) if args.deep else None
     try:
         workflow = _load(args.workflow).with_params(params)
         problems = validate(workflow, _registry(args), _limits(args), folders)
@@ -116,7 +122,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .executor import Executor
-    from .folders import Folders
     from .interrupt import ctrl_c_interrupts
     from .problems import ProblemList
     from .progress import ProgressBar
@@ -126,8 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         workflow = _load(args.workflow)
         registry = _registry(args)
-        folders = Folders(output=Path(args.output), input=Path(args.input_dir),
-                          models=[Path(m) for m in args.models_dir], trust_paths=True)
+        folders = _folders(args)
         executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args))
         with ctrl_c_interrupts(executor), ProgressBar.for_workflow(workflow, registry) as bar:
             report = executor.run(workflow, params=params, on_event=bar)
