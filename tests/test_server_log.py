@@ -61,13 +61,19 @@ async def test_a_failed_run_is_logged_with_the_node_and_the_error(aiohttp_client
     assert re.fullmatch(expected, ended)
 
 
-async def test_an_interrupted_run_is_logged_as_interrupted(aiohttp_client, tmp_path, server_log):
-    client = await start_client(aiohttp_client, tmp_path)
+async def _long_run_under_way(client):
+    """A long prompt, once it reports progress: its WebSocket and id."""
     ws = await client.ws_connect("/ws?clientId=log")
     reply = await client.post("/prompt", json={"prompt": counting_workflow(steps=2000, delay=0.01), "client_id": "log"})
     prompt_id = (await reply.json())["prompt_id"]
     while (await ws.receive_json())["type"] != "progress":
         pass
+    return ws, prompt_id
+
+
+async def test_an_interrupted_run_is_logged_as_interrupted(aiohttp_client, tmp_path, server_log):
+    client = await start_client(aiohttp_client, tmp_path)
+    ws, prompt_id = await _long_run_under_way(client)
     await client.post("/interrupt", json={})
     await ws_until_done(ws, prompt_id)
     assert _lines(server_log)[-1].endswith(": interrupted")
@@ -75,11 +81,7 @@ async def test_an_interrupted_run_is_logged_as_interrupted(aiohttp_client, tmp_p
 
 async def test_a_run_stopped_by_the_shutdown_is_logged_as_such(aiohttp_client, tmp_path, server_log):
     client = await start_client(aiohttp_client, tmp_path)
-    ws = await client.ws_connect("/ws?clientId=log")
-    reply = await client.post("/prompt", json={"prompt": counting_workflow(steps=2000, delay=0.01), "client_id": "log"})
-    prompt_id = (await reply.json())["prompt_id"]
-    while (await ws.receive_json())["type"] != "progress":
-        pass
+    _, prompt_id = await _long_run_under_way(client)
     await client.close()
     assert _lines(server_log)[-1].startswith(f"prompt {prompt_id} (untitled) stopped by the shutdown after ")
 

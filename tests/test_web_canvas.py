@@ -4,11 +4,9 @@ previews that go away when the run ends, and a gentle wheel zoom."""
 
 from __future__ import annotations
 
-import signal
-
 import pytest
-from server_support import REPO, ServerProcess, counting_workflow
-from web_support import browser, editor, load_json  # noqa: F401 (fixtures)
+from server_support import REPO, counting_workflow
+from web_support import browser, editor, load_json, serving  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -19,10 +17,8 @@ LAPTOP = {"width": 1440, "height": 900}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process = ServerProcess(tmp_path_factory.mktemp("web_canvas"))
-    process.start()
-    yield process
-    process.kill(signal.SIGTERM)
+    with serving(tmp_path_factory.mktemp("web_canvas")) as process:
+        yield process
 
 
 def load(editor, workflow) -> None:

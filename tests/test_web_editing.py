@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import io
 import json
-import signal
 
 import pytest
 from PIL import Image, PngImagePlugin
-from server_support import ServerProcess
-from web_support import browser, editor  # noqa: F401 (fixtures)
+from web_support import browser, editor, serving  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process = ServerProcess(tmp_path_factory.mktemp("web_editing"))
-    process.start()
-    yield process
-    process.kill(signal.SIGTERM)
+    with serving(tmp_path_factory.mktemp("web_editing")) as process:
+        yield process
 
 
 def node_count(editor) -> int:

@@ -3,12 +3,9 @@ build a txt2img graph by mouse, run it, watch it, save and load it, and see refu
 
 from __future__ import annotations
 
-import signal
-
 import pytest
 import websocket
-from server_support import ServerProcess
-from web_support import VIEWPORT, Editor, browser, editor  # noqa: F401 (fixtures)
+from web_support import Editor, VIEWPORT, browser, editor, serving  # noqa: F401 (fixtures)
 
 from tiny_models.sd import make_tiny_sd
 
@@ -20,10 +17,8 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("web_e2e")
     make_tiny_sd(root / "models" / "tiny_sd")
     (root / "models" / "empty_folder").mkdir()  # a "model" that fails to load, quickly and offline
-    process = ServerProcess(root)
-    process.start()
-    yield process
-    process.kill(signal.SIGTERM)
+    with serving(root) as process:
+        yield process
 
 
 def build_txt2img(editor: Editor) -> dict[str, str]:

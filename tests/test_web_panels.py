@@ -3,15 +3,14 @@ serve`: the Params tab, node search, the history list, the first visit, and the 
 
 from __future__ import annotations
 
-import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-from server_support import ServerProcess, comfy_workflow, counting_workflow
-from web_support import Editor, browser, editor  # noqa: F401 (fixtures)
+from server_support import comfy_workflow, counting_workflow
+from web_support import Editor, browser, editor, serving  # noqa: F401 (fixtures)
 
 from nodeflow.registry import default_registry
 
@@ -31,10 +30,8 @@ def server(tmp_path_factory):
     make_model_folder(root / "models", "org/tiny_dit")
     (root / "input").mkdir()
     Image.new("RGB", (8, 8), "red").save(root / "input" / "cat.png")
-    process = ServerProcess(root)
-    process.start()
-    yield process
-    process.kill(signal.SIGTERM)
+    with serving(root) as process:
+        yield process
 
 
 @pytest.fixture

@@ -4,10 +4,14 @@ the way a user does (drag from the palette, drag between sockets, type into widg
 from __future__ import annotations
 
 import json
+import signal
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
+
+from server_support import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless and off the network: no updates, no sync, no QUIC probes.
@@ -16,6 +20,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 VIEWPORT = {"width": 1800, "height": 1000}
 # On a first visit the editor opens a shipped workflow; tests start from an empty canvas unless they ask for one.
 SEEN_BEFORE = "try { localStorage.setItem('nodeflow.visited', '1'); } catch {}"
+
+
+@contextmanager
+def serving(root: Path) -> Iterator[ServerProcess]:
+    """`nodeflow serve` on the folders under `root`, for a module's browser tests; stopped at the end."""
+    process = ServerProcess(root)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.kill(signal.SIGTERM)
 
 
 def launch_chromium(playwright: Any) -> Any:
