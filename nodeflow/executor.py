@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 import traceback
@@ -28,6 +29,7 @@ from .plan import Plan, Step, plan
 from .registry import Registry
 from .workflow import Workflow
 
+log = logging.getLogger(__name__)
 _SHOWN_INPUT_CHARS = 200
 _REMEMBERED_PLANS = 32
 
@@ -184,8 +186,13 @@ class _Run:
         self.unreadable: dict[str, Exception] = {}
 
     def emit(self, event: Event) -> None:
+        """Tell every subscriber; one that raises is logged and changes nothing of the run."""
         for subscriber in self.subscribers:
-            subscriber(event)
+            try:
+                subscriber(event)
+            except Exception:  # noqa: BLE001 - a listener's bug is not the node's failure
+                name = getattr(subscriber, "__qualname__", repr(subscriber))
+                log.exception("event subscriber %s failed on %s", name, type(event).__name__)
 
     def progress(self, node_id: str, value: int, total: int, preview: Any) -> None:
         self.emit(NodeProgress(self.report.run_id, node_id, value, total, preview))
