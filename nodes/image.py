@@ -7,16 +7,12 @@ the pipelines use, so that a saved PNG equals the pipeline's PIL output bit for 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodes.folder_inputs import InputImage
 from nodes.types import Image
-
-_COUNTER = re.compile(r"_(\d+)_\.png$")
 
 
 def _input_fingerprint(literals: dict[str, Any], folders: Any) -> str:
@@ -44,30 +40,17 @@ def to_pil(image: Image) -> list[Any]:
     return VaeImageProcessor.numpy_to_pil(VaeImageProcessor.pt_to_numpy(image.pixels.detach().float().cpu()))
 
 
-def _next_counter(folder: Path, prefix: str) -> int:
-    used = [int(m.group(1)) for p in folder.glob(f"{_glob_escape(prefix)}_*_.png") if (m := _COUNTER.search(p.name))]
-    return max(used, default=0) + 1
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
-
-
 def _write_pngs(ctx: Context, image: Image, prefix: str, kind: str) -> None:
     from PIL.PngImagePlugin import PngInfo
 
-    subfolder, _, stem = prefix.rpartition("/")
-    folder = ctx.folders.inside(kind, "", subfolder) if subfolder else ctx.folders.root(kind)
-    folder.mkdir(parents=True, exist_ok=True)
     info = PngInfo()
     if ctx.workflow is not None:
         info.add_text("nodeflow", json.dumps(ctx.workflow))
-    counter = _next_counter(folder, stem)
     shown = []
-    for offset, picture in enumerate(to_pil(image)):
-        filename = f"{stem}_{counter + offset:05d}_.png"
-        picture.save(ctx.folders.inside(kind, filename, subfolder), pnginfo=info, compress_level=4)
-        shown.append({"filename": filename, "subfolder": subfolder, "type": kind})
+    for picture in to_pil(image):
+        with ctx.folders.create_numbered(kind, prefix, ".png") as new:
+            picture.save(new.file, format="PNG", pnginfo=info, compress_level=4)
+        shown.append({"filename": new.path.name, "subfolder": new.subfolder, "type": kind})
     ctx.show(images=shown)
 
 

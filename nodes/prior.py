@@ -7,7 +7,6 @@ same random draws), so that the same seed gives the same embedding.
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Annotated, NamedTuple
 
 from pydantic import Field
@@ -171,20 +170,15 @@ def save_embeds(ctx: Context, image_embeds: ImageEmbeds, negative_image_embeds: 
                 filename_prefix: str = "image_embeds") -> None:
     """Save image embeddings to the output folder as .safetensors (keys `image_embeds` and, when given,
     `negative_image_embeds`), numbered like saved images; prior.load_embeds reads them back."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     tensors = {"image_embeds": image_embeds.embeds}
     if negative_image_embeds is not None:
         tensors["negative_image_embeds"] = negative_image_embeds.embeds
-    subfolder, _, stem = filename_prefix.rpartition("/")
-    folder = ctx.folders.inside("output", "", subfolder) if subfolder else ctx.folders.root("output")
-    folder.mkdir(parents=True, exist_ok=True)
-    used = [int(match.group(1)) for path in folder.iterdir()
-            if (match := re.fullmatch(re.escape(stem) + r"_(\d+)_\.safetensors", path.name))]
-    filename = f"{stem}_{max(used, default=0) + 1:05d}_.safetensors"
-    path = ctx.folders.inside("output", filename, subfolder)
-    save_file({key: value.detach().cpu().contiguous() for key, value in tensors.items()}, str(path))
-    ctx.show(files=[{"filename": filename, "subfolder": subfolder, "type": "output"}])
+    data = save({key: value.detach().cpu().contiguous() for key, value in tensors.items()})
+    with ctx.folders.create_numbered("output", filename_prefix, ".safetensors") as new:
+        new.file.write(data)
+    ctx.show(files=[{"filename": new.path.name, "subfolder": new.subfolder, "type": "output"}])
 
 
 def _input_fingerprint(literals: dict, folders) -> str:
