@@ -23,6 +23,7 @@ from .events import (
     RunStarted, Subscriber,
 )
 from .folders import Folders
+from .inplace_guard import InputVersions, changed_in_place, holding
 from .limits import DEFAULT_LIMITS, Limits
 from .models import ModelService, node_device
 from .plan import Plan, Step, plan
@@ -184,6 +185,8 @@ class _Run:
         self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
         self.current_inputs: dict[str, Any] | None = None
         self.unreadable: dict[str, Exception] = {}
+        self.keys: dict[str, str] = {}
+        self.dead: set[str] = set()  # failed, or holding a value a node changed: their readers are skipped
 
     def emit(self, event: Event) -> None:
         """Tell every subscriber; one that raises is logged and changes nothing of the run."""
@@ -204,6 +207,7 @@ class _Run:
         keys = keys or self.fingerprinted_keys()
         if keys is None:
             return self.finish(started)
+        self.keys = keys
         hits = {}
         for step in self.plan.steps:
             entry = executor.cache.get(keys[step.node_id])
@@ -211,7 +215,6 @@ class _Run:
                 hits[step.node_id] = entry
         self.emit(NodesCached(report.run_id, list(hits)))
         needed = self.needed(hits)
-        dead: set[str] = set()
         for step in self.plan.steps:
             node_id = step.node_id
             if node_id not in needed and node_id not in hits:
@@ -224,12 +227,12 @@ class _Run:
                     report.ui[node_id] = entry.ui
                     self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
                 continue
-            if any(src in dead for src, _ in step.links.values()):
-                dead.add(node_id)
+            if any(src in self.dead for src, _ in step.links.values()):
+                self.dead.add(node_id)
                 report.skipped.append(node_id)
                 continue
             if node_id in self.unreadable:
-                dead.add(node_id)
+                self.dead.add(node_id)
                 self.current_inputs = None
                 self.failed(step, self.unreadable[node_id])
                 continue
@@ -237,12 +240,12 @@ class _Run:
                 self.interrupted(step)
                 break
             try:
-                self.run_step(step, keys[node_id])
+                self.run_step(step)
             except Interrupted:
                 self.interrupted(step)
                 break
             except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
-                dead.add(node_id)
+                self.dead.add(node_id)
                 self.failed(step, exc)
         return self.finish(started)
 
@@ -292,7 +295,7 @@ class _Run:
             kwargs[name] = value
         return kwargs
 
-    def run_step(self, step: Step, key: str) -> None:
+    def run_step(self, step: Step) -> None:
         executor, report = self.executor, self.report
         definition = step.definition
         if self.subscribers:
@@ -306,9 +309,14 @@ class _Run:
             step.node_id, definition.type_id, device, models, executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
         )
+        versions = InputVersions({name: kwargs[name] for name in step.links})
         outputs = definition.call(kwargs, ctx)
+        changed = versions.changed()
+        if changed:
+            self.forget(holding(report.outputs, (t for tensors in changed.values() for t in tensors)))
+            raise changed_in_place(step.node_id, definition.type_id, changed)
         seconds = time.perf_counter() - started
-        executor.cache.put(key, outputs, ctx.ui)
+        executor.cache.put(self.keys[step.node_id], outputs, ctx.ui)
         report.outputs[step.node_id] = outputs
         if ctx.ui:
             report.ui[step.node_id] = ctx.ui
@@ -316,6 +324,12 @@ class _Run:
         report.seconds[step.node_id] = seconds
         if self.subscribers:
             self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
+
+    def forget(self, node_ids: list[str]) -> None:
+        """Drop the outputs of `node_ids` from the cache, and skip the nodes that would read them in this run."""
+        for node_id in node_ids:
+            self.executor.cache.discard(self.keys[node_id])
+            self.dead.add(node_id)
 
     def failed(self, step: Step, exc: Exception) -> None:
         inputs = self.current_inputs or step.literals
