@@ -310,7 +310,8 @@ class _Run:
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
         )
         versions = InputVersions({name: kwargs[name] for name in step.links})
-        outputs = definition.call(kwargs, ctx)
+        with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):
+            outputs = definition.call(kwargs, ctx)
         changed = versions.changed()
         if changed:
             self.forget(holding(report.outputs, (t for tensors in changed.values() for t in tensors)))
