@@ -314,7 +314,7 @@ class _Run:
             outputs = definition.call(kwargs, ctx)
         changed = versions.changed()
         if changed:
-            self.forget(holding(report.outputs, (t for tensors in changed.values() for t in tensors)))
+            self.forget(holding(report.outputs, changed))
             raise changed_in_place(step.node_id, definition.type_id, changed)
         seconds = time.perf_counter() - started
         executor.cache.put(self.keys[step.node_id], outputs, ctx.ui)

@@ -51,10 +51,10 @@ def changed_in_place(node_id: str, node_type: str, names: Iterable[str]) -> Inpu
     )
 
 
-def holding(outputs: dict[str, dict[str, Any]], tensors: Iterable[Any]) -> list[str]:
-    """The nodes among `outputs` (node id → outputs) with one of `tensors` in their outputs."""
+def holding(outputs: dict[str, dict[str, Any]], changed: dict[str, list[Any]]) -> list[str]:
+    """The nodes among `outputs` (node id → outputs) with one of the `changed` tensors in their outputs."""
     torch = sys.modules["torch"]
-    wanted = {id(tensor) for tensor in tensors}
+    wanted = {id(tensor) for tensors in changed.values() for tensor in tensors}
     return [node_id for node_id, values in outputs.items()
             if any(id(tensor) in wanted for tensor in tensors_in(values, torch.Tensor, _DEPTH + 1))]
 
