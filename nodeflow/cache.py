@@ -49,6 +49,10 @@ class OutputCache:
                     self._drop(next(iter(self._entries)))
         return entry
 
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._drop(key)
+
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 import traceback
@@ -22,12 +23,14 @@ from .events import (
     RunStarted, Subscriber,
 )
 from .folders import Folders
+from .inplace_guard import InputVersions, changed_in_place, holding
 from .limits import DEFAULT_LIMITS, Limits
 from .models import ModelService, node_device
 from .plan import Plan, Step, plan
 from .registry import Registry
 from .workflow import Workflow
 
+log = logging.getLogger(__name__)
 _SHOWN_INPUT_CHARS = 200
 _REMEMBERED_PLANS = 32
 
@@ -182,10 +185,17 @@ class _Run:
         self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
         self.current_inputs: dict[str, Any] | None = None
         self.unreadable: dict[str, Exception] = {}
+        self.keys: dict[str, str] = {}
+        self.dead: set[str] = set()  # failed, or holding a value a node changed: their readers are skipped
 
     def emit(self, event: Event) -> None:
+        """Tell every subscriber; one that raises is logged and changes nothing of the run."""
         for subscriber in self.subscribers:
-            subscriber(event)
+            try:
+                subscriber(event)
+            except Exception:  # noqa: BLE001 - a listener's bug is not the node's failure
+                name = getattr(subscriber, "__qualname__", repr(subscriber))
+                log.exception("event subscriber %s failed on %s", name, type(event).__name__)
 
     def progress(self, node_id: str, value: int, total: int, preview: Any) -> None:
         self.emit(NodeProgress(self.report.run_id, node_id, value, total, preview))
@@ -197,6 +207,7 @@ class _Run:
         keys = keys or self.fingerprinted_keys()
         if keys is None:
             return self.finish(started)
+        self.keys = keys
         hits = {}
         for step in self.plan.steps:
             entry = executor.cache.get(keys[step.node_id])
@@ -204,7 +215,6 @@ class _Run:
                 hits[step.node_id] = entry
         self.emit(NodesCached(report.run_id, list(hits)))
         needed = self.needed(hits)
-        dead: set[str] = set()
         for step in self.plan.steps:
             node_id = step.node_id
             if node_id not in needed and node_id not in hits:
@@ -217,12 +227,12 @@ class _Run:
                     report.ui[node_id] = entry.ui
                     self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
                 continue
-            if any(src in dead for src, _ in step.links.values()):
-                dead.add(node_id)
+            if any(src in self.dead for src, _ in step.links.values()):
+                self.dead.add(node_id)
                 report.skipped.append(node_id)
                 continue
             if node_id in self.unreadable:
-                dead.add(node_id)
+                self.dead.add(node_id)
                 self.current_inputs = None
                 self.failed(step, self.unreadable[node_id])
                 continue
@@ -230,12 +240,12 @@ class _Run:
                 self.interrupted(step)
                 break
             try:
-                self.run_step(step, keys[node_id])
+                self.run_step(step)
             except Interrupted:
                 self.interrupted(step)
                 break
             except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
-                dead.add(node_id)
+                self.dead.add(node_id)
                 self.failed(step, exc)
         return self.finish(started)
 
@@ -285,7 +295,7 @@ class _Run:
             kwargs[name] = value
         return kwargs
 
-    def run_step(self, step: Step, key: str) -> None:
+    def run_step(self, step: Step) -> None:
         executor, report = self.executor, self.report
         definition = step.definition
         if self.subscribers:
@@ -299,9 +309,15 @@ class _Run:
             step.node_id, definition.type_id, device, models, executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
         )
-        outputs = definition.call(kwargs, ctx)
+        versions = InputVersions({name: kwargs[name] for name in step.links})
+        with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):
+            outputs = definition.call(kwargs, ctx)
+        changed = versions.changed()
+        if changed:
+            self.forget(holding(report.outputs, changed))
+            raise changed_in_place(step.node_id, definition.type_id, changed)
         seconds = time.perf_counter() - started
-        executor.cache.put(key, outputs, ctx.ui)
+        executor.cache.put(self.keys[step.node_id], outputs, ctx.ui)
         report.outputs[step.node_id] = outputs
         if ctx.ui:
             report.ui[step.node_id] = ctx.ui
@@ -309,6 +325,12 @@ class _Run:
         report.seconds[step.node_id] = seconds
         if self.subscribers:
             self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
+
+    def forget(self, node_ids: list[str]) -> None:
+        """Drop the outputs of `node_ids` from the cache, and skip the nodes that would read them in this run."""
+        for node_id in node_ids:
+            self.executor.cache.discard(self.keys[node_id])
+            self.dead.add(node_id)
 
     def failed(self, step: Step, exc: Exception) -> None:
         inputs = self.current_inputs or step.literals

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, BinaryIO, Callable, Iterator, Literal, NamedTuple
 
 FolderKind = Literal["input", "output", "temp", "models"]
 _LISTED_MAX = 500  # entries listed per folder kind (a dropdown, not a file browser)
@@ -36,6 +38,14 @@ class ModelSource:
     ref: str
     subfolder: str = ""
     path: Path | None = None
+
+
+class NewFile(NamedTuple):
+    """A file `Folders.create_numbered` made: open for writing, at `path`, in `subfolder` of its folder."""
+
+    file: BinaryIO
+    path: Path
+    subfolder: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,33 @@ class Folders:
             return Path(name)
         return candidates[0]
 
+    @contextmanager
+    def create_numbered(self, kind: FolderKind, prefix: str, suffix: str) -> Iterator[NewFile]:
+        """A new file `<prefix>_<NNNNN>_<suffix>` in the `kind` folder (a prefix "sub/name" puts it in the
+        subfolder "sub"), numbered after the highest number there, open for writing in the block.
+
+        Created exclusively (O_EXCL): savers that pick the same number at once each get a file of their own, the
+        later ones taking the next free number, and nothing that exists (a file, a link) is ever written through.
+        It gets the default mode (the umask applies) and is removed if the block fails."""
+        subfolder, _, stem = prefix.rpartition("/")
+        folder = self.inside(kind, "", subfolder) if subfolder else self.root(kind)
+        folder.mkdir(parents=True, exist_ok=True)
+        number = _highest_number(folder, stem, suffix) + 1
+        while True:
+            path = self.inside(kind, f"{stem}_{number:05d}_{suffix}", subfolder)
+            try:
+                file = open(path, "xb")
+            except FileExistsError:
+                number += 1
+                continue
+            break
+        try:
+            with file:
+                yield NewFile(file, path, subfolder)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
     def model_source(self, model: str, subfolder: str = "", input_name: str = "model") -> ModelSource:
         """Where to load `model` (a folder in the model folders, or a hub id such as "org/name") and its
         `subfolder` from. The subfolder is a plain relative path that stays inside the model folder, links
@@ -136,6 +173,12 @@ class Folders:
 
     def _models_listed(self) -> str:
         return f"the model folders ({_listed(self.models)})"
+
+
+def _highest_number(folder: Path, stem: str, suffix: str) -> int:
+    numbered = re.compile(re.escape(stem) + r"_(\d+)_" + re.escape(suffix))
+    return max((int(match.group(1)) for entry in os.scandir(folder) if (match := numbered.fullmatch(entry.name))),
+               default=0)
 
 
 def _is_model_folder(path: Path) -> bool:

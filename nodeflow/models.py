@@ -21,7 +21,8 @@ class ModelHandle:
 
     `source` says where it came from (folder, hub id, file) for reports; `dtype`
     is the torch dtype the module was loaded in, when it has one; `placement`
-    pins the model to a device ("cpu", "cuda") instead of the run's device.
+    pins the model to a device ("cpu", "cuda") instead of the run's device; a
+    bare "cuda" means the GPU of the worker it runs on (see `placed_on`).
     """
 
     module: Any
@@ -58,7 +59,7 @@ class ModelService:
         call of a torch module in it raises Interrupted at its next submodule that has submodules."""
         module = handle.module
         with self._lock:
-            if hasattr(module, "to") and _device_type(handle.device) != _device_type(device):
+            if hasattr(module, "to") and not same_device(handle.device, device):
                 module.to(device)
         with _stopping_on(interrupt, module):
             yield module
@@ -105,9 +106,30 @@ class ModelAccess:
 
 def node_device(inputs: dict[str, Any], run_device: str) -> str:
     """Where a node runs: the device its models are pinned to when they all agree, else the run's device."""
-    pinned = {v.placement for v in inputs.values() if isinstance(v, ModelHandle) and v.placement}
+    pinned = {placed_on(value.placement, run_device)
+              for value in inputs.values() if isinstance(value, ModelHandle) and value.placement}
     return pinned.pop() if len(pinned) == 1 else run_device
 
 
+def placed_on(placement: str, run_device: str) -> str:
+    """The device a model pinned to `placement` runs on: a placement without an index ("cuda") means the worker's
+    own device of that type (cuda:1 on a cuda:1 worker); on a worker of another type it stays as it is ("cuda",
+    the default GPU)."""
+    if ":" not in placement and _device_type(run_device) == placement:
+        return run_device
+    return placement
+
+
+def same_device(a: Any, b: Any) -> bool:
+    """Whether two device names (or torch.device objects) are one device, as torch counts them: an index left
+    out is the default one ("cuda" is "cuda:0", "cpu" is "cpu:0")."""
+    return _indexed(a) == _indexed(b)
+
+
+def _indexed(device: Any) -> tuple[str, int]:
+    kind, _, index = str(device).partition(":")
+    return kind, int(index) if index else 0
+
+
 def _device_type(device: str) -> str:
-    return str(device).split(":")[0]
+    return str(device).partition(":")[0]

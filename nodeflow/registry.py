@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
+from .first_calls import FirstCalls
 from .node import NodeDef, definition_of
 from .typing_rules import link_problem, socket_classes
 
@@ -31,9 +32,13 @@ class NodeLoadError(ImportError):
 
 
 class Registry:
+    """Node definitions by type id. Executors that share a registry (the server's workers) also share its
+    `first_calls`: the first call of each node type, where it imports its libraries, takes turns."""
+
     def __init__(self, functions: Iterable[Any] = ()) -> None:
         self._defs: dict[str, NodeDef] = {}
         self._link_verdicts: dict[tuple[int, int], tuple[Any, Any, str | None]] = {}
+        self.first_calls = FirstCalls()
         self.add(*functions)
 
     def add(self, *functions: Any) -> None:

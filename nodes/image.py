@@ -13,7 +13,6 @@ from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodeflow.folders import FolderKind
 from nodes.folder_inputs import InputImage
-from nodes.output_files import Writer, write_numbered
 from nodes.types import Image
 
 
@@ -48,11 +47,12 @@ def _write_pngs(ctx: Context, image: Image, prefix: str, kind: FolderKind) -> No
     info = PngInfo()
     if ctx.workflow is not None:
         info.add_text("nodeflow", json.dumps(ctx.workflow))
-
-    def png_writer(picture: Any) -> Writer:
-        return lambda file: picture.save(file, format="PNG", pnginfo=info, compress_level=4)
-
-    ctx.show(images=write_numbered(ctx, kind, prefix, ".png", [png_writer(p) for p in to_pil(image)]))
+    shown = []
+    for picture in to_pil(image):
+        with ctx.folders.create_numbered(kind, prefix, ".png") as new:
+            picture.save(new.file, format="PNG", pnginfo=info, compress_level=4)
+        shown.append({"filename": new.path.name, "subfolder": new.subfolder, "type": kind})
+    ctx.show(images=shown)
 
 
 @node("image.save", category="image", version="1.0.0", display_name="Save Image", output_node=True)

@@ -15,7 +15,6 @@ from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodes.folder_inputs import InputEmbeds, ModelName
 from nodes.model_locator import locate
-from nodes.output_files import write_numbered
 
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
@@ -179,7 +178,9 @@ def save_embeds(ctx: Context, image_embeds: ImageEmbeds, negative_image_embeds: 
     if negative_image_embeds is not None:
         tensors["negative_image_embeds"] = negative_image_embeds.embeds
     data = save({key: value.detach().cpu().contiguous() for key, value in tensors.items()})
-    ctx.show(files=write_numbered(ctx, "output", filename_prefix, ".safetensors", [lambda file: file.write(data)]))
+    with ctx.folders.create_numbered("output", filename_prefix, ".safetensors") as new:
+        new.file.write(data)
+    ctx.show(files=[{"filename": new.path.name, "subfolder": new.subfolder, "type": "output"}])
 
 
 def _input_fingerprint(literals: dict, folders) -> str:

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from nodeflow import Context, Executor, Graph, ModelHandle, Registry, node
+from nodeflow.models import ModelService, node_device
 
 
 class FakeModule:
@@ -56,3 +57,32 @@ def test_pinned_model_takes_its_node_to_its_device():
 def test_models_pinned_to_different_devices_run_on_the_run_device():
     assert run_where("cpu", "accel") == "accel"
     assert run_where("cpu", "auto") == "cpu", "an unpinned model goes where the pinned one is"
+
+
+def handle_on(device: str, placement: str | None = None) -> Engine:
+    module = FakeModule()
+    module.device = device
+    return Engine(module, placement=placement)
+
+
+def moved_to(handle: Engine, device: str) -> str:
+    with ModelService().use(handle, device) as module:
+        return module.device
+
+
+def test_a_module_on_another_gpu_moves_to_the_nodes_gpu():
+    assert moved_to(handle_on("cuda:0"), "cuda:1") == "cuda:1"
+
+
+def test_a_module_already_on_the_device_stays_where_it_is():
+    assert moved_to(handle_on("cuda:0"), "cuda") == "cuda:0", "a bare 'cuda' is the default GPU, cuda:0"
+    assert moved_to(handle_on("cuda:1"), "cuda:1") == "cuda:1"
+
+
+def test_a_model_pinned_to_cuda_runs_on_this_workers_gpu():
+    assert node_device({"engine": handle_on("cpu", "cuda")}, "cuda:1") == "cuda:1"
+
+
+def test_a_model_pinned_to_cuda_on_a_cpu_worker_runs_on_the_default_gpu():
+    assert node_device({"engine": handle_on("cpu", "cuda")}, "cpu") == "cuda"
+
