@@ -25,7 +25,7 @@ from .events import (
 from .folders import Folders
 from .inplace_guard import InputVersions, changed_in_place, holding
 from .limits import DEFAULT_LIMITS, Limits
-from .models import ModelService, node_device
+from .models import ModelHandle, ModelService, Recipe, made_by_loader, node_device
 from .plan import Plan, Step, plan
 from .registry import Registry
 from .workflow import Workflow
@@ -106,11 +106,24 @@ class Executor:
         self.cache = cache if cache is not None else OutputCache()
         self.device = resolve_device(device)
         self.folders = folders or Folders()
-        self.models = ModelService()
+        self.models = ModelService(reload=self._reload)
         self._interrupt = threading.Event()
         self._run_lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._plans: OrderedDict[str, tuple[Plan, dict[str, str] | None]] = OrderedDict()
+
+    def _reload(self, recipe: Recipe) -> Any:
+        """The module of a dropped model, made again by running its loader node with the same inputs."""
+        definition = self.registry[recipe.node_type]
+        ctx = Context(f"reload {recipe.node_type}", recipe.node_type, self.device, self.models.on(self.device),
+                      self.folders)
+        return definition.call(recipe.inputs, ctx)[recipe.output].module
+
+    def model_recipes(self, workflow: Workflow) -> frozenset[str]:
+        """The recipe keys of the models a workflow's loaders make (what dispatch matches against the models a
+        worker holds)."""
+        steps, _ = self._compile(workflow, None)
+        return frozenset(recipe.key for step in steps.steps for recipe in made_by_loader(step).values())
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -312,6 +325,9 @@ class _Run:
         versions = InputVersions({name: kwargs[name] for name in step.links})
         with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):
             outputs = definition.call(kwargs, ctx)
+        for name, recipe in made_by_loader(step).items():
+            if isinstance(outputs.get(name), ModelHandle):
+                executor.models.adopt(outputs[name], recipe)
         changed = versions.changed()
         if changed:
             self.forget(holding(report.outputs, changed))
