@@ -72,10 +72,18 @@ async def test_free_with_unload_models_drops_the_models_and_the_next_prompt_make
     assert (await _device(client))["models"][0]["loaded"] is True
 
 
-async def test_free_memory_alone_empties_the_outputs_cache_and_keeps_the_models(aiohttp_client, tmp_path):
+async def test_free_memory_empties_the_outputs_cache_and_drops_the_models_as_comfyui_does(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, _registry())
     await _run(client, _blob_workflow())
     assert (await client.post("/free", json={"free_memory": True})).status == 200
+    device = await _device_once(client, lambda d: d["cache_entries"] == 0)
+    assert device["cache_entries"] == 0 and device["models"][0]["loaded"] is False
+
+
+async def test_free_memory_keeps_the_models_when_unload_models_is_false(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path, _registry())
+    await _run(client, _blob_workflow())
+    assert (await client.post("/free", json={"free_memory": True, "unload_models": False})).status == 200
     device = await _device_once(client, lambda d: d["cache_entries"] == 0)
     assert device["cache_entries"] == 0 and device["models"][0]["loaded"] is True
 

@@ -58,10 +58,12 @@ async def get_system_stats(request: web.Request) -> web.Response:
 
 @routes.post("/free")
 async def free(request: web.Request) -> web.Response:
-    """ComfyUI's flags: `unload_models` drops the models, `free_memory` the cached outputs; each takes effect as
-    soon as the worker is between prompts."""
+    """ComfyUI's flags: `unload_models` drops the models, `free_memory` the cached outputs and, unless
+    `unload_models` is false, the models too (as ComfyUI's does); each takes effect as soon as the worker is
+    between prompts."""
     body = await read_object(request)
-    flags = {name: body.get(name, False) for name in ("unload_models", "free_memory")}
+    free_memory = body.get("free_memory", False)
+    flags = {"free_memory": free_memory, "unload_models": body.get("unload_models", free_memory)}
     for name, value in flags.items():
         if not isinstance(value, bool):
             raise json_error(400, f"{name} must be true or false")
