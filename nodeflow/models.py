@@ -149,6 +149,14 @@ class ModelService:
         with self._lock:
             return [state.describe() for state in self._models.values()]
 
+    def budgets(self) -> dict[str, int | None]:
+        """The VRAM and RAM budgets (None: no budget set) and the bytes the loaded models take on GPUs and on the
+        CPU."""
+        on_devices = [(m["device"], m["bytes"]) for m in self.loaded() if m["loaded"]]
+        ram_used = sum(size for device, size in on_devices if _device_type(device) == "cpu")
+        vram_used = sum(size for device, size in on_devices if _device_type(device) != "cpu")
+        return {"vram": None, "ram": None, "vram_used": vram_used, "ram_used": ram_used}
+
     def recipe_keys(self) -> frozenset[str]:
         """The recipes of the models loaded now (what dispatch prefers to send this worker)."""
         with self._lock:

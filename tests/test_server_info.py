@@ -37,7 +37,7 @@ async def test_nodeflow_schema_carries_json_schemas_and_the_socket_type_table(ai
     assert schema["types"]["Tally"]["description"] == "A number produced by counting steps."
 
 
-async def test_system_stats_report_device_and_cache_and_free_empties_it(aiohttp_client, tmp_path):
+async def test_system_stats_report_device_and_cache_and_free_memory_empties_it(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path)
     ws = await client.ws_connect("/ws?clientId=me")
     prompt = await (await client.post("/prompt", json={"prompt": counting_workflow(), "client_id": "me"})).json()
@@ -46,7 +46,7 @@ async def test_system_stats_report_device_and_cache_and_free_empties_it(aiohttp_
     [device] = stats["devices"]
     assert device["name"] == "cpu" and device["cache_entries"] == 2 and device["running"] is None
     assert stats["system"]["ram_total"] > 0
-    assert (await client.post("/free", json={"unload_models": True})).status == 200
+    assert (await client.post("/free", json={"free_memory": True})).status == 200
     for _ in range(200):  # the worker frees between prompts, asynchronously
         stats = await (await client.get("/system_stats")).json()
         if stats["devices"][0]["cache_entries"] == 0:

@@ -1,4 +1,4 @@
-"""`/system_stats` (devices, memory, cache) and `/free` (drop cached outputs and models)."""
+"""`/system_stats` (devices, memory, cache, models, budgets) and `/free` (drop cached outputs or models)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ..device import memory_stats
-from .bodies import json_response, read_object
+from .bodies import json_error, json_response, read_object
 from .keys import STORE, WORKERS
 
 routes = web.RouteTableDef()
@@ -33,6 +33,7 @@ def _device_entry(index: int, snapshot: dict[str, Any]) -> dict[str, Any]:
         "torch_vram_total": 0, "torch_vram_free": 0,
         "cache_bytes": snapshot.get("cache_bytes", 0), "cache_entries": snapshot.get("cache_entries", 0),
         "running": snapshot.get("running"),
+        "models": snapshot.get("models", []), "budgets": snapshot.get("budgets", {}),
     }
 
 
@@ -50,13 +51,21 @@ def system_stats(snapshots: list[dict[str, Any]], queue_remaining: int) -> dict[
 
 @routes.get("/system_stats")
 async def get_system_stats(request: web.Request) -> web.Response:
-    snapshots, remaining = request.app[WORKERS].snapshots(), await asyncio.to_thread(request.app[STORE].remaining)
+    snapshots = await asyncio.to_thread(request.app[WORKERS].snapshots)  # measuring the models takes a moment
+    remaining = await asyncio.to_thread(request.app[STORE].remaining)
     return json_response(await asyncio.to_thread(system_stats, snapshots, remaining))
 
 
 @routes.post("/free")
 async def free(request: web.Request) -> web.Response:
-    """Drop every cached output and model; takes effect as soon as the worker is between prompts."""
-    await read_object(request)
-    request.app[WORKERS].free()
+    """ComfyUI's flags: `unload_models` drops the models, `free_memory` the cached outputs and, unless
+    `unload_models` is false, the models too (as ComfyUI's does); each takes effect as soon as the worker is
+    between prompts."""
+    body = await read_object(request)
+    free_memory = body.get("free_memory", False)
+    flags = {"free_memory": free_memory, "unload_models": body.get("unload_models", free_memory)}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise json_error(400, f"{name} must be true or false")
+    request.app[WORKERS].free(models=flags["unload_models"], outputs=flags["free_memory"])
     return json_response({"freed": True})

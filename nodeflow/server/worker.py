@@ -100,8 +100,11 @@ class PromptRunner:
             self.executor.interrupt()
             return True
 
-    def free(self) -> None:
-        self.executor.cache.clear()
+    def free(self, models: bool, outputs: bool) -> None:
+        if models:
+            self.executor.models.unload()
+        if outputs:
+            self.executor.cache.clear()
         gc.collect()
         torch = sys.modules.get("torch")
         if torch is not None and torch.cuda.is_available():
@@ -110,6 +113,11 @@ class PromptRunner:
     def stats(self) -> dict[str, Any]:
         return {"device": self.executor.device, "cache_bytes": self.executor.cache.nbytes,
                 "cache_entries": len(self.executor.cache)}
+
+    def model_stats(self) -> dict[str, Any]:
+        """The models as they are now (the model service is safe to read from any thread) and the budgets."""
+        models = self.executor.models
+        return {"models": models.loaded(), "budgets": models.budgets()}
 
 
 class Worker(threading.Thread):
@@ -125,7 +133,7 @@ class Worker(threading.Thread):
         self.runner: PromptRunner | None = None
         self.wake = threading.Event()
         self._stopping = threading.Event()
-        self._free_requested = threading.Event()
+        self._free_models, self._free_outputs = threading.Event(), threading.Event()
         self.snapshot: dict[str, Any] = {"device": device, "running": None}
 
     def run(self) -> None:
@@ -141,9 +149,11 @@ class Worker(threading.Thread):
 
     def _step(self) -> None:
         assert self.runner is not None
-        if self._free_requested.is_set():
-            self._free_requested.clear()
-            self.runner.free()
+        if self._free_models.is_set() or self._free_outputs.is_set():
+            models, outputs = self._free_models.is_set(), self._free_outputs.is_set()
+            self._free_models.clear()
+            self._free_outputs.clear()
+            self.runner.free(models=models, outputs=outputs)
             self._refresh(None)
         prompt = self.store.claim(self.worker_name)
         if prompt is None:
@@ -186,9 +196,15 @@ class Worker(threading.Thread):
     def interrupt(self, prompt_id: str | None = None) -> bool:
         return self.runner is not None and self.runner.interrupt(prompt_id)
 
-    def request_free(self) -> None:
-        self._free_requested.set()
+    def request_free(self, models: bool, outputs: bool) -> None:
+        for wanted, flag in ((models, self._free_models), (outputs, self._free_outputs)):
+            if wanted:
+                flag.set()
         self.wake.set()
+
+    def stats(self) -> dict[str, Any]:
+        """The snapshot of the last prompt's start or end, with the models as they are now."""
+        return {**self.snapshot, **(self.runner.model_stats() if self.runner is not None else {})}
 
     def stop(self, timeout: float) -> None:
         self._stopping.set()
@@ -217,12 +233,12 @@ class WorkerPool:
     def interrupt(self, prompt_id: str | None = None) -> bool:
         return any([worker.interrupt(prompt_id) for worker in self.workers])
 
-    def free(self) -> None:
+    def free(self, models: bool, outputs: bool) -> None:
         for worker in self.workers:
-            worker.request_free()
+            worker.request_free(models=models, outputs=outputs)
 
     def snapshots(self) -> list[dict[str, Any]]:
-        return [dict(worker.snapshot) for worker in self.workers]
+        return [worker.stats() for worker in self.workers]
 
     def stop(self, timeout: float = 5.0) -> None:
         for worker in self.workers:

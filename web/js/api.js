@@ -31,6 +31,7 @@ export const api = {
   interrupt: () => postJson("/interrupt", {}),
   queue: () => request("/queue"),
   deleteQueued: (promptId) => postJson("/queue", { delete: [promptId] }),
+  systemStats: () => request("/system_stats"),
   history: (maxItems = 50) => request(`/history?max_items=${maxItems}`),
   workflows: () => request("/workflows"),
   loadWorkflow: (name) => request(`/workflows/${encodeURIComponent(name)}`),

@@ -7,6 +7,7 @@ import { toast } from "./dom.js";
 import { acceptFileDrops, downloadJson, workflowFromFile } from "./files.js";
 import { Gallery } from "./gallery.js";
 import { Graph } from "./graph.js";
+import { watchMemory } from "./memory.js";
 import { History } from "./history.js";
 import { enableWiring } from "./links.js";
 import { NodeLayer } from "./nodeview.js";
@@ -78,6 +79,7 @@ async function start() {
     $("#queue-size").textContent = status?.exec_info?.queue_remaining ?? "?";
     queuePanel.refresh();
   });
+  watchMemory($("#memory"), bus);
   bus.on("ws:open", () => $("#connection").classList.add("online"));
   bus.on("ws:closed", () => $("#connection").classList.remove("online"));
 
