@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
+from .limits import AFFINITY_WAIT_SECONDS, DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 from .quiet import quiet_libraries
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -31,6 +31,16 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, got {text!r}")
+    return seconds
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -284,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--user-dir", default="user", help="folder for saved workflows, temp files and the queue")
     serve.add_argument("--db", help="SQLite file of the queue and history (default USER_DIR/nodeflow.sqlite3)")
     serve.add_argument("--device", action="append", help="run a worker on this device (repeatable; default auto)")
+    serve.add_argument("--affinity-wait", type=_seconds, default=AFFINITY_WAIT_SECONDS, metavar="SECONDS",
+                       help="a free worker takes first a prompt whose models it holds, unless the first prompt in "
+                            f"the queue has waited this long (default {AFFINITY_WAIT_SECONDS:g}; 0: first come, "
+                            "first served)")
     serve.add_argument("--max-upload-mb", type=float, default=32.0, help="largest accepted image upload")
     serve.add_argument("--max-body-mb", type=float, default=8.0, help="largest accepted JSON request body")
     serve.add_argument("--cors-origin", action="append", help="allow cross-origin requests from this origin")

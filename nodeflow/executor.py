@@ -25,7 +25,7 @@ from .events import (
 from .folders import Folders
 from .inplace_guard import InputVersions, changed_in_place, holding
 from .limits import DEFAULT_LIMITS, Limits
-from .models import ModelHandle, ModelService, Recipe, made_by_loader, node_device
+from .models import ModelHandle, ModelService, Recipe, made_by_loader, node_device, recipe_keys_of
 from .plan import Plan, Step, plan
 from .registry import Registry
 from .workflow import Workflow
@@ -122,8 +122,7 @@ class Executor:
     def model_recipes(self, workflow: Workflow) -> frozenset[str]:
         """The recipe keys of the models a workflow's loaders make (what dispatch matches against the models a
         worker holds)."""
-        steps, _ = self._compile(workflow, None)
-        return frozenset(recipe.key for step in steps.steps for recipe in made_by_loader(step).values())
+        return recipe_keys_of(self._compile(workflow, None)[0])
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)

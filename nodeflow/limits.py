@@ -24,3 +24,5 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 # Runs of a queued prompt that ended with its server down (killed, out of memory) before it is marked failed.
 MAX_ATTEMPTS = 3
+# Seconds the first prompt in the queue waits at most while workers take prompts whose models they hold.
+AFFINITY_WAIT_SECONDS = 15.0

@@ -212,6 +212,11 @@ def made_by_loader(step: Any) -> dict[str, Recipe]:
             for name, spec in definition.outputs.items() if _is_model_type(spec.annotation)}
 
 
+def recipe_keys_of(steps: Any) -> frozenset[str]:
+    """The recipe keys of the models a plan's loaders make (what dispatch matches against a worker's models)."""
+    return frozenset(recipe.key for step in steps.steps for recipe in made_by_loader(step).values())
+
+
 def _is_model_type(annotation: Any) -> bool:
     from .typing_rules import union_members
 

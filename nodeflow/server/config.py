@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..folders import Folders
-from ..limits import DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
+from ..limits import AFFINITY_WAIT_SECONDS, DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 from ..shipped import shipped
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -30,6 +30,7 @@ class ServerConfig:
     user_dir: Path = Path("user")
     db_path: Path | None = None
     devices: list[str] = field(default_factory=lambda: ["auto"])
+    affinity_wait_s: float = AFFINITY_WAIT_SECONDS
     max_upload_mb: float = 32.0
     max_body_mb: float = 8.0
     cors_origins: list[str] = field(default_factory=list)
@@ -99,6 +100,7 @@ class ServerConfig:
             user_dir=Path(args.user_dir),
             db_path=Path(args.db) if args.db else None,
             devices=list(args.device or ["auto"]),
+            affinity_wait_s=args.affinity_wait,
             max_upload_mb=args.max_upload_mb,
             max_body_mb=args.max_body_mb,
             cors_origins=list(args.cors_origin or []),

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from ..limits import Limits
+from ..models import recipe_keys_of
 from ..plan import Plan, plan
 from ..problems import ProblemList
 from ..registry import Registry
@@ -89,7 +90,7 @@ async def queue_prompt(request: web.Request) -> web.Response:
     client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
     prompt_id, number = await asyncio.to_thread(
         _enqueue, store, body.get("prompt_id"), workflow=workflow.to_dict(), original=prompt, client_id=client_id,
-        extra=extra, output_nodes=steps.output_nodes, front=front,
+        extra=extra, output_nodes=steps.output_nodes, front=front, recipes=recipe_keys_of(steps),
     )
     prompt_log.queued(prompt_id, workflow.meta)
     request.app[WORKERS].notify()

@@ -6,6 +6,12 @@ prompts that were running go back to the queue and run again. Each claim counts
 an attempt; a prompt that was running when the server stopped `max_attempts`
 times (one that takes the process down, say by running out of memory) is
 marked failed instead, so that the rest of the queue runs.
+
+Each prompt keeps the recipe keys of the models its loaders make (`recipes`, a
+JSON list; NULL on rows from before it was kept). A worker that holds models
+takes first the oldest prompt whose recipes it holds all of, so that a model
+family stays on the worker that loaded it; the first prompt in the queue wins
+once it has waited `affinity_wait` seconds, so that none starves.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Collection, Iterable, Iterator
 
 from ..limits import MAX_ATTEMPTS
 from ..workflow import is_comfy_prompt
@@ -45,7 +51,8 @@ CREATE TABLE IF NOT EXISTS prompts (
     status TEXT,
     outputs TEXT,
     messages TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    recipes TEXT
 );
 CREATE INDEX IF NOT EXISTS prompts_by_state ON prompts (state, number);
 """
@@ -103,6 +110,8 @@ class QueueStore:
             columns = {row["name"] for row in self._db.execute("PRAGMA table_info(prompts)")}
             if "attempts" not in columns:  # a queue file from before attempts were counted
                 self._db.execute("ALTER TABLE prompts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+            if "recipes" not in columns:  # a queue file from before recipes were kept: its rows have none
+                self._db.execute("ALTER TABLE prompts ADD COLUMN recipes TEXT")
         self.recovered = self._recover()
 
     def _recover(self) -> int:
@@ -139,28 +148,52 @@ class QueueStore:
             self._db.close()
 
     def add(self, prompt_id: str, workflow: dict[str, Any], original: Any, client_id: str | None,
-            extra: dict[str, Any], output_nodes: list[str], front: bool = False) -> int:
+            extra: dict[str, Any], output_nodes: list[str], front: bool = False,
+            recipes: Iterable[str] | None = None) -> int:
+        """Queue a prompt; `recipes` are the recipe keys of the models its loaders make (None: not known)."""
+        recipes_json = None if recipes is None else json.dumps(sorted(recipes))
         with self._transaction() as db:
             low, high = db.execute("SELECT MIN(number), MAX(number) FROM prompts").fetchone()
             number = (low or 0) - 1 if front else (high or 0) + 1
             db.execute(
-                "INSERT INTO prompts (id, number, state, workflow, original, client_id, extra, output_nodes, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO prompts (id, number, state, workflow, original, client_id, extra, output_nodes, created,"
+                " recipes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (prompt_id, number, PENDING, json.dumps(workflow), json.dumps(original), client_id,
-                 json.dumps(extra), json.dumps(output_nodes), time.time()),
+                 json.dumps(extra), json.dumps(output_nodes), time.time(), recipes_json),
             )
         return number
 
-    def claim(self, worker: str) -> QueuedPrompt | None:
-        """Take the first pending prompt and mark it running by `worker`, counting an attempt; None when the queue
-        is empty. One statement: two workers (or processes) never take the same prompt."""
+    def claim(self, worker: str, held: Collection[str] = (), affinity_wait: float = 0.0) -> QueuedPrompt | None:
+        """Take a pending prompt and mark it running by `worker`, counting an attempt; None when the queue is empty.
+
+        The first prompt in the queue, unless the worker holds models (`held`, their recipe keys) and that prompt
+        has waited less than `affinity_wait` seconds: then the first one whose recipes are all held, if any (a
+        prompt that loads no model fits every worker). One transaction taken at once: two workers (or processes)
+        never take the same prompt."""
         with self._transaction() as db:
+            chosen = self._next_for(db, held, affinity_wait)
+            if chosen is None:
+                return None
             rows = db.execute(
-                "UPDATE prompts SET state = ?, attempts = attempts + 1, started = ?, worker = ?"
-                " WHERE id = (SELECT id FROM prompts WHERE state = ? ORDER BY number LIMIT 1) RETURNING *",
-                (RUNNING, time.time(), worker, PENDING),
+                "UPDATE prompts SET state = ?, attempts = attempts + 1, started = ?, worker = ? WHERE id = ?"
+                " RETURNING *", (RUNNING, time.time(), worker, chosen),
             ).fetchall()
-        return _prompt(rows[0]) if rows else None
+        return _prompt(rows[0])
+
+    @staticmethod
+    def _next_for(db: sqlite3.Connection, held: Collection[str], affinity_wait: float) -> str | None:
+        """The id of the prompt `claim` takes."""
+        first = db.execute("SELECT id, created FROM prompts WHERE state = ? ORDER BY number LIMIT 1",
+                           (PENDING,)).fetchone()
+        if first is None or not held or time.time() - first["created"] >= affinity_wait:
+            return first["id"] if first else None
+        marks = ",".join("?" * len(held))
+        fitting = db.execute(
+            "SELECT id FROM prompts WHERE state = ? AND recipes IS NOT NULL AND NOT EXISTS"
+            f" (SELECT 1 FROM json_each(prompts.recipes) WHERE value NOT IN ({marks})) ORDER BY number LIMIT 1",
+            (PENDING, *held),
+        ).fetchone()
+        return (fitting or first)["id"]
 
     def finish(self, prompt_id: str, status: str, outputs: dict[str, Any], messages: list[Any]) -> None:
         with self._transaction() as db:

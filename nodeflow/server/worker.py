@@ -121,14 +121,17 @@ class PromptRunner:
 
 
 class Worker(threading.Thread):
-    """Claims prompts from the store and runs them on its device until stopped."""
+    """Claims prompts from the store and runs them on its device until stopped: first those whose models its
+    executor holds, unless the first in the queue has waited `affinity_wait` seconds (see `QueueStore.claim`)."""
 
     def __init__(self, name: str, registry: Registry, device: str, folders: Folders,
-                 store: QueueStore, publisher: Publisher, limits: Limits = DEFAULT_LIMITS) -> None:
+                 store: QueueStore, publisher: Publisher, limits: Limits = DEFAULT_LIMITS,
+                 affinity_wait: float = 0.0) -> None:
         super().__init__(name=f"nodeflow-worker-{name}", daemon=True)
         self.worker_name = name
         self.device = device
         self._registry, self._folders, self._limits = registry, folders, limits
+        self.affinity_wait = affinity_wait
         self.store, self.publisher = store, publisher
         self.runner: PromptRunner | None = None
         self.wake = threading.Event()
@@ -155,7 +158,7 @@ class Worker(threading.Thread):
             self._free_outputs.clear()
             self.runner.free(models=models, outputs=outputs)
             self._refresh(None)
-        prompt = self.store.claim(self.worker_name)
+        prompt = self.store.claim(self.worker_name, self.runner.executor.models.recipe_keys(), self.affinity_wait)
         if prompt is None:
             self.wake.wait(IDLE_POLL_SECONDS)
             self.wake.clear()
