@@ -13,6 +13,7 @@ Defaults, chosen for a machine that runs nodeflow and little else:
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass
 
@@ -49,6 +50,11 @@ class Budgets:
     vram: int | None = None
     ram: int | None = None
     cache: int = DEFAULT_CACHE_BYTES
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Budgets:
+        """The budgets of the `--vram-budget`, `--ram-budget` and `--cache-mb` flags of `run` and `serve`."""
+        return cls(vram=args.vram_budget, ram=args.ram_budget, cache=args.cache_mb * 2**20)
 
     def vram_for(self, device: str) -> int | None:
         """The VRAM budget on `device`; None on a CPU (models there count against the RAM budget)."""

@@ -34,7 +34,8 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     app[HUB].bind(asyncio.get_running_loop())
     pool = app[WORKERS] = WorkerPool([
-        Worker(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB], config.prompt_limits)
+        Worker(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB], config.prompt_limits,
+               config.budgets)
         for i, device in enumerate(config.devices)
     ])
     pool.start()

@@ -147,3 +147,14 @@ def test_the_output_cache_counts_a_handle_not_its_module():
     cache = OutputCache(max_bytes=10_000)
     entry = cache.put("loader", {"model": ModelHandle(bytearray(100 * MB), source="big")})
     assert "loader" in cache and entry.nbytes < 1000
+
+
+def test_the_default_offload_puts_diffusers_group_offloading_hooks_on_the_module():
+    from diffusers.hooks.group_offloading import _is_group_offload_enabled
+    from diffusers.models import AutoencoderKL
+
+    from nodeflow.offload import group_offload
+
+    vae = AutoencoderKL(block_out_channels=(8,), norm_num_groups=8, latent_channels=2)
+    group_offload(vae, "cpu")  # the hooks a GPU run gets, brought onto the CPU here (no GPU in the tests)
+    assert _is_group_offload_enabled(vae)
