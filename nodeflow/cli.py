@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .budgets import DEFAULT_CACHE_BYTES, Budgets, parse_size
 from .limits import AFFINITY_WAIT_SECONDS, DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 from .quiet import quiet_libraries
 
@@ -41,6 +42,14 @@ def _seconds(text: str) -> float:
     if not 0 <= seconds < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, got {text!r}")
     return seconds
+def _size(flag: str):
+    def parse(text: str) -> int:
+        try:
+            return parse_size(text, flag)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{flag} ")) from exc
+
+    return parse
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -142,7 +151,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         workflow = _load(args.workflow)
         registry = _registry(args)
         folders = _folders(args)
-        executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args))
+        executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args),
+                            budgets=Budgets.from_args(args))
         with ctrl_c_interrupts(executor), ProgressBar.for_workflow(workflow, registry) as bar:
             report = executor.run(workflow, params=params, on_event=bar)
     except ProblemList as exc:
@@ -236,6 +246,18 @@ def _add_limits(command: argparse.ArgumentParser) -> None:
                               f"(default {DEFAULT_LIMITS.max_pixels:,}); the server also caps uploaded images by it")
 
 
+def _add_budgets(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--vram-budget", type=_size("--vram-budget"), metavar="SIZE",
+                         help="GPU memory for models, e.g. 6GB, 512MB, 1.5GiB (default: the GPU's memory less 10%%, "
+                              "at least 1 GiB, kept for activations); idle models beyond it move to the CPU")
+    command.add_argument("--ram-budget", type=_size("--ram-budget"), metavar="SIZE",
+                         help="process memory for models on the CPU (default: half the system memory); idle models "
+                              "beyond it are dropped and loaded again when next used")
+    command.add_argument("--cache-mb", type=_positive_int, default=DEFAULT_CACHE_BYTES // 2**20, metavar="N",
+                         help="megabytes of node outputs kept for re-runs (models are not counted here; "
+                              f"default {DEFAULT_CACHE_BYTES // 2**20})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tiny_models.demo import SYSTEMS as DEMO_SYSTEMS
 
@@ -253,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
     run.add_argument("--report", help="write the run report (executed, cached, seconds) as JSON here")
     _add_limits(run)
+    _add_budgets(run)
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a workflow and print every problem")
@@ -305,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also answer requests for this host name without a token, from any port of it "
                             "(e.g. a reverse proxy's name; repeatable; loopback names are always answered)")
     _add_limits(serve)
+    _add_budgets(serve)
     serve.add_argument("--max-attempts", type=_positive_int, default=MAX_ATTEMPTS, metavar="N",
                        help="runs of a prompt that ended with the server down before it is marked failed "
                             f"(default {MAX_ATTEMPTS})")

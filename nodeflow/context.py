@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .folders import Folders
-from .models import ModelAccess
+from .model_service import ModelAccess
 
 
 class Interrupted(Exception):

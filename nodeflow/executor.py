@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
+from .budgets import Budgets
 from .cache import OutputCache
 from .context import Context, Interrupted
 from .device import resolve_device
@@ -25,7 +26,8 @@ from .events import (
 from .folders import Folders
 from .inplace_guard import InputVersions, changed_in_place, holding
 from .limits import DEFAULT_LIMITS, Limits
-from .models import ModelHandle, ModelService, Recipe, made_by_loader, node_device, recipe_keys_of
+from .model_service import ModelService
+from .models import ModelHandle, Recipe, made_by_loader, node_device, recipe_keys_of
 from .plan import Plan, Step, plan
 from .registry import Registry
 from .workflow import Workflow
@@ -91,6 +93,7 @@ class Executor:
     The cache, models and device live as long as the executor: a server worker
     or a Python session keeps one and re-runs only what changed. Every workflow
     is validated against `limits` (node cap, pixel budget) before it runs.
+    `budgets` bound the models (VRAM, RAM) and, unless `cache` is given, the cache.
     """
 
     def __init__(
@@ -100,24 +103,26 @@ class Executor:
         device: str = "auto",
         folders: Folders | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        budgets: Budgets = Budgets(),
     ) -> None:
         self.registry = registry
         self.limits = limits
-        self.cache = cache if cache is not None else OutputCache()
+        self.cache = cache if cache is not None else OutputCache(budgets.cache)
         self.device = resolve_device(device)
         self.folders = folders or Folders()
-        self.models = ModelService(reload=self._reload)
+        self.models = ModelService(self._reload, budgets.vram_for(self.device), budgets.ram_bytes())
         self._interrupt = threading.Event()
         self._run_lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._plans: OrderedDict[str, tuple[Plan, dict[str, str] | None]] = OrderedDict()
 
-    def _reload(self, recipe: Recipe) -> Any:
-        """The module of a dropped model, made again by running its loader node with the same inputs."""
+    def _reload(self, recipe: Recipe) -> dict[str, Any]:
+        """The modules of a dropped model's loader node, run again with the same inputs, by output name."""
         definition = self.registry[recipe.node_type]
         ctx = Context(f"reload {recipe.node_type}", recipe.node_type, self.device, self.models.on(self.device),
                       self.folders)
-        return definition.call(recipe.inputs, ctx)[recipe.output].module
+        outputs = definition.call(recipe.inputs, ctx)
+        return {name: value.module for name, value in outputs.items() if isinstance(value, ModelHandle)}
 
     def model_recipes(self, workflow: Workflow) -> frozenset[str]:
         """The recipe keys of the models a workflow's loaders make (what dispatch matches against the models a
@@ -316,7 +321,7 @@ class _Run:
         self.current_inputs = None
         self.current_inputs = kwargs = self.inputs_of(step)
         device = node_device(kwargs, executor.device)
-        models = executor.models.on(device, executor._interrupt)
+        models = executor.models.on(device, executor._interrupt, warn=lambda message: ctx.warn(message))
         ctx = Context(
             step.node_id, definition.type_id, device, models, executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,

@@ -1,23 +1,18 @@
-"""Model handles and the service that owns their modules.
+"""Model handles, their recipes, and where a node's models run.
 
 A handle is what flows through the graph: a recipe (the loader node and inputs
 that made it) plus, while it is loaded, its module. The module is reached only
-through `ctx.models.use(handle)`, so that the service can move, offload or drop
-modules under a memory budget without any node changing (a dropped module is
-made again from its recipe when next used), and so that an interrupt stops a
-long forward pass between two of its blocks.
+through `ctx.models.use(handle)`: the model service (`model_service.py`) owns it,
+and moves, offloads or drops it under the memory budgets without any node
+changing (a dropped module is made again from its recipe when next used).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sys
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -41,6 +36,11 @@ class Recipe:
     def key(self) -> str:
         text = "\x1f".join((self.node_type, self.version, self.inputs_json, self.output))
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+    @property
+    def loader_call(self) -> tuple[str, str, str]:
+        """The same for every model one loader call makes (an SD folder's text encoder, UNet and VAE)."""
+        return self.node_type, self.version, self.inputs_json
 
 
 @dataclass(eq=False)
@@ -66,140 +66,10 @@ class ModelHandle:
         return str(module_device) if module_device is not None else "cpu"
 
     def __nodeflow_nbytes__(self) -> int:
+        """The handle's own small values: the output cache keeps handles, and the model service counts modules."""
         from .sizeof import estimate_bytes
 
-        return estimate_bytes(self.module)
-
-
-@dataclass
-class ModelState:
-    """What the service knows of one model it owns."""
-
-    handle: ModelHandle
-    in_use: int = 0
-    last_used: float = field(default_factory=time.monotonic)
-
-    def describe(self) -> dict[str, Any]:
-        handle = self.handle
-        return {"key": handle.recipe.key if handle.recipe else "", "source": handle.source,
-                "loaded": handle.module is not None, "device": handle.device if handle.module is not None else None,
-                "bytes": handle.__nodeflow_nbytes__(), "in_use": self.in_use > 0}
-
-
-Reload = Callable[[Recipe], Any]
-
-
-class ModelService:
-    """Owns the modules of the models a worker loaded: places them on the device a node runs on, knows which are
-    in use, drops those that are not (`unload`) and makes a dropped one again from its recipe (`reload`) when it
-    is next used."""
-
-    def __init__(self, reload: Reload | None = None) -> None:
-        self._lock = threading.RLock()
-        self._reload = reload
-        self._models: dict[ModelHandle, ModelState] = {}
-
-    def on(self, device: str, interrupt: threading.Event | None = None) -> ModelAccess:
-        """The view a node running on `device` gets as `ctx.models`; `interrupt` is its run's interrupt flag."""
-        return ModelAccess(self, device, interrupt)
-
-    def adopt(self, handle: ModelHandle, recipe: Recipe) -> None:
-        """Take ownership of a handle a loader node just made."""
-        with self._lock:
-            handle.recipe = handle.recipe or recipe
-            self._models.setdefault(handle, ModelState(handle))
-
-    @contextmanager
-    def use(self, handle: ModelHandle, device: str, interrupt: threading.Event | None = None) -> Iterator[Any]:
-        """The handle's module, made again if it was dropped and moved to `device`, for the duration of the
-        block; once `interrupt` is set, a call of a torch module in it raises Interrupted at its next submodule
-        that has submodules."""
-        with self._lock:
-            state = self._models.setdefault(handle, ModelState(handle))
-            if handle.module is None:
-                handle.module = self._made_again(handle)
-            module = handle.module
-            if hasattr(module, "to") and not same_device(handle.device, device):
-                module.to(device)
-            state.in_use += 1
-        try:
-            with _stopping_on(interrupt, module):
-                yield module
-        finally:
-            with self._lock:
-                state.in_use -= 1
-                state.last_used = time.monotonic()
-
-    def _made_again(self, handle: ModelHandle) -> Any:
-        if handle.recipe is None or self._reload is None:
-            raise RuntimeError(f"model {handle.source!r} was dropped and has no recipe to load it again")
-        return self._reload(handle.recipe)
-
-    def unload(self) -> int:
-        """Drop the module of every model not in use now (it is made again when next used); how many were."""
-        with self._lock:
-            idle = [s.handle for s in self._models.values() if s.in_use == 0 and s.handle.module is not None]
-            for handle in idle:
-                if handle.recipe is not None:
-                    handle.module = None
-            return sum(handle.module is None for handle in idle)
-
-    def loaded(self) -> list[dict[str, Any]]:
-        """Each model the service owns: recipe key, source, whether loaded, device, bytes, in use."""
-        with self._lock:
-            return [state.describe() for state in self._models.values()]
-
-    def budgets(self) -> dict[str, int | None]:
-        """The VRAM and RAM budgets (None: no budget set) and the bytes the loaded models take on GPUs and on the
-        CPU."""
-        on_devices = [(m["device"], m["bytes"]) for m in self.loaded() if m["loaded"]]
-        ram_used = sum(size for device, size in on_devices if _device_type(device) == "cpu")
-        vram_used = sum(size for device, size in on_devices if _device_type(device) != "cpu")
-        return {"vram": None, "ram": None, "vram_used": vram_used, "ram_used": ram_used}
-
-    def recipe_keys(self) -> frozenset[str]:
-        """The recipes of the models loaded now (what dispatch prefers to send this worker)."""
-        with self._lock:
-            return frozenset(h.recipe.key for h in self._models if h.recipe is not None and h.module is not None)
-
-
-@contextmanager
-def _stopping_on(interrupt: threading.Event | None, module: Any) -> Iterator[None]:
-    """Forward pre-hooks on the module and on each of its submodules that has children (UNet, transformer and
-    VAE blocks, attention, resnets) raise Interrupted once `interrupt` is set; removed when the block ends.
-
-    Only module calls are checked: a single operation (one huge attention product) runs to its end, work
-    outside modules (a scheduler step, which diffusers gives no hook for) runs on, and on a GPU the kernels
-    already queued finish. Between steps, nodes call `ctx.check_interrupt()`."""
-    torch = sys.modules.get("torch")  # a module is a torch module only once torch is imported
-    if interrupt is None or torch is None or not isinstance(module, torch.nn.Module):
-        yield
-        return
-    from .context import Interrupted
-
-    def stop_if_interrupted(submodule: Any, args: Any) -> None:
-        if interrupt.is_set():
-            raise Interrupted(f"interrupted in {type(submodule).__name__}")
-
-    blocks = [sub for sub in module.modules() if sub is module or next(sub.children(), None) is not None]
-    hooks = [block.register_forward_pre_hook(stop_if_interrupted) for block in blocks]
-    try:
-        yield
-    finally:
-        for hook in hooks:
-            hook.remove()
-
-
-@dataclass(frozen=True)
-class ModelAccess:
-    """`ctx.models`: `with ctx.models.use(handle) as module:` gives the module on the node's device."""
-
-    service: ModelService
-    device: str
-    interrupt: threading.Event | None = None
-
-    def use(self, handle: ModelHandle) -> Any:
-        return self.service.use(handle, self.device, self.interrupt)
+        return estimate_bytes([self.source, self.config])
 
 
 def made_by_loader(step: Any) -> dict[str, Recipe]:

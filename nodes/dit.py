@@ -40,7 +40,7 @@ def labels_from_id2label(id2label: dict | None) -> dict[str, int]:
     return dict(sorted(labels.items()))
 
 
-@node("dit.load_model", category="loaders", version="1.1.0", display_name="Load DiT Model",
+@node("dit.load_model", category="loaders", version="1.2.0", display_name="Load DiT Model",
       fingerprint=model_fingerprint)
 def load_model(
     ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
@@ -52,8 +52,11 @@ def load_model(
     transformer = load_component(ref, "transformer", index, dtype)
     vae = load_component(ref, "vae", index, dtype)
     labels = labels_from_id2label(index.get("id2label"))
+    # The number of classes the label node checks ids against, without bringing the transformer onto a device.
+    classes = transformer.config.num_embeds_ada_norm
     return pin(DiTModel(
-        DiTTransformer(transformer, source=ref, dtype=transformer.dtype, config={"labels": labels}),
+        DiTTransformer(transformer, source=ref, dtype=transformer.dtype,
+                       config={"labels": labels, "num_classes": classes}),
         VAE(vae, source=ref, dtype=vae.dtype, config=module_config(vae)),
         read_scheduler(ref),
     ), device)
@@ -94,8 +97,7 @@ def class_labels(transformer: DiTTransformer, labels: LabelInput = "golden retri
     one image per label."""
     import torch
 
-    num_classes = transformer.module.config.num_embeds_ada_norm
-    ids = resolve_class_ids(labels, transformer.config.get("labels", {}), num_classes)
+    ids = resolve_class_ids(labels, transformer.config.get("labels", {}), transformer.config["num_classes"])
     return ClassLabels(torch.tensor(ids))
 
 

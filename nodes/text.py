@@ -15,12 +15,13 @@ def clip_tokenize(
 ) -> Tokens:
     """Token ids padded to the tokenizer's model max length (77 for SD). A longer prompt is cut there, as the
     diffusers pipelines do, with a warning naming the dropped words; or refused with too_long="error"."""
-    module = tokenizer.module
-    max_length = module.model_max_length
-    encoded = module(prompt, padding="max_length", max_length=max_length, truncation=True, return_tensors="pt")
-    full_ids = module(prompt, padding="longest", return_tensors="pt").input_ids
-    if full_ids.shape[-1] > max_length:
-        dropped = module.batch_decode(full_ids[:, max_length - 1 : -1])[0]
+    with ctx.models.use(tokenizer) as module:
+        max_length = module.model_max_length
+        encoded = module(prompt, padding="max_length", max_length=max_length, truncation=True, return_tensors="pt")
+        full_ids = module(prompt, padding="longest", return_tensors="pt").input_ids
+        cut = full_ids.shape[-1] > max_length
+        dropped = module.batch_decode(full_ids[:, max_length - 1 : -1])[0] if cut else ""
+    if cut:
         if too_long == "error":
             raise ValueError(f"prompt is longer than {max_length} tokens; these words would be dropped: {dropped!r}")
         ctx.warn(f"prompt cut at {max_length} tokens (CLIP's limit); dropped: {dropped!r}")

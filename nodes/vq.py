@@ -106,13 +106,12 @@ def denoise(
     embeds = _unit(positive.embeds.to(device))
     batch = len(embeds)
     if guided:
-        if null_text.module.learnable:
-            uncond = null_text.module.embeddings.to(device).unsqueeze(0).repeat(batch, 1, 1)
-        elif negative is not None:
-            uncond = _unit(negative.embeds.to(device)).repeat(batch, 1, 1)
-        else:
+        uncond = _learned_uncond(ctx, null_text, device, batch)
+        if uncond is None and negative is None:
             raise ValueError("this model has no learned null-text embeddings: link the empty prompt's "
                              "conditioning to `negative` for guidance, or set guidance_scale to 1")
+        if uncond is None:
+            uncond = _unit(negative.embeds.to(device)).repeat(batch, 1, 1)
         embeds = torch.cat([uncond, embeds])
     sampler = scheduler.create()
     with ctx.models.use(transformer) as model, torch.no_grad():
@@ -135,6 +134,14 @@ def denoise(
             sample = sampler.step(log_probs, timestep=t, sample=sample, generator=generator).prev_sample
             ctx.progress(index + 1, len(timesteps))
     return DiscreteLatents(sample, masked, model.height, model.width)
+
+
+def _learned_uncond(ctx: Context, null_text: LearnedClassifierFreeEmbeddings, device, batch: int):
+    """The learned null-text embeddings, one row per image; None for a model that did not learn them."""
+    with ctx.models.use(null_text) as learned:
+        if not learned.learnable:
+            return None
+        return learned.embeddings.to(device).unsqueeze(0).repeat(batch, 1, 1)
 
 
 @node("vq.decode_indices", category="latent", version="1.0.0", display_name="Decode VQ Indices")

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from nodeflow import Context, Folders
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes.image import save_image
 from nodes.prior import save_embeds
 from nodes.types import Image, ImageEmbeds

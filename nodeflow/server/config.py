@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..budgets import Budgets
 from ..folders import Folders
 from ..limits import AFFINITY_WAIT_SECONDS, DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 from ..shipped import shipped
@@ -45,6 +46,7 @@ class ServerConfig:
     max_concurrent_requests: int = 64
     max_websockets: int = 256
     history_page_size: int = 100
+    budgets: Budgets = Budgets()  # of each worker: its models' VRAM and RAM, its output cache
 
     @property
     def database(self) -> Path:
@@ -112,4 +114,5 @@ class ServerConfig:
             body_timeout_s=args.body_timeout,
             max_concurrent_requests=args.max_requests,
             max_websockets=args.max_websockets,
+            budgets=Budgets.from_args(args),
         )

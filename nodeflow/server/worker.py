@@ -18,6 +18,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from ..budgets import Budgets
 from ..events import Event, NodeProgress, RunStarted
 from ..folders import Folders
 from ..limits import DEFAULT_LIMITS, Limits
@@ -49,10 +50,11 @@ class Outcome:
 class PromptRunner:
     """One device, one executor, one prompt at a time."""
 
-    def __init__(self, registry: Registry, device: str, folders: Folders, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, registry: Registry, device: str, folders: Folders, limits: Limits = DEFAULT_LIMITS,
+                 budgets: Budgets = Budgets()) -> None:
         from ..executor import Executor
 
-        self.executor = Executor(registry, device=device, folders=folders, limits=limits)
+        self.executor = Executor(registry, device=device, folders=folders, limits=limits, budgets=budgets)
         self._lock = threading.Lock()
         self._current: str | None = None
         self._interrupt_wanted: str | None = None
@@ -126,11 +128,11 @@ class Worker(threading.Thread):
 
     def __init__(self, name: str, registry: Registry, device: str, folders: Folders,
                  store: QueueStore, publisher: Publisher, limits: Limits = DEFAULT_LIMITS,
-                 affinity_wait: float = 0.0) -> None:
+                 affinity_wait: float = 0.0, budgets: Budgets = Budgets()) -> None:
         super().__init__(name=f"nodeflow-worker-{name}", daemon=True)
         self.worker_name = name
         self.device = device
-        self._registry, self._folders, self._limits = registry, folders, limits
+        self._registry, self._folders, self._limits, self._budgets = registry, folders, limits, budgets
         self.affinity_wait = affinity_wait
         self.store, self.publisher = store, publisher
         self.runner: PromptRunner | None = None
@@ -141,7 +143,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         # Built here, not in the server's thread: resolving the device may import torch.
-        self.runner = PromptRunner(self._registry, self.device, self._folders, self._limits)
+        self.runner = PromptRunner(self._registry, self.device, self._folders, self._limits, self._budgets)
         self._refresh(None)
         while not self._stopping.is_set():
             try:

@@ -3,7 +3,8 @@
 from typing import Literal
 
 from nodeflow import Context, Executor, Graph, ModelHandle, Registry, node
-from nodeflow.models import ModelService, node_device
+from nodeflow.model_service import ModelService
+from nodeflow.models import node_device
 
 
 class FakeModule:

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from nodeflow import Context, Executor, Folders, UnsafePath, Workflow, default_registry
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes import sd as sd_nodes
 
 

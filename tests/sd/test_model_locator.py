@@ -23,7 +23,7 @@ from huggingface_hub import constants
 
 from nodeflow import Context, Folders
 from nodeflow.folders import ModelSource
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes import dit, kandinsky, prior, sd, vq
 from nodes.model_locator import ModelNotFound, check_model, locate
 

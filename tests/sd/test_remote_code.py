@@ -8,7 +8,7 @@ import json
 import pytest
 
 from nodeflow import Context, Folders
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes import sd as sd_nodes
 
 

@@ -8,7 +8,7 @@ import torch
 
 from nodeflow import Context, Executor, Folders, Workflow, default_registry
 from nodeflow.events import NodeProgress
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes import image as image_nodes
 from nodes import latents as latent_nodes
 from nodes import schedulers as scheduler_nodes

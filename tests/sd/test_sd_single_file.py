@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from nodeflow import Context, Executor, Folders, Workflow, default_registry
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes import sd as sd_nodes
 
 from .conftest import DEVICE, WORKFLOWS, assert_same_pixels, make_pipeline, read_single_png
