@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from nodeflow.budgets import Budgets
 from nodeflow.registry import load_module_file
 from tests.server_support import TEST_NODES, servertest_registry, start_client, ws_until_done
 
@@ -49,13 +50,13 @@ async def _device_once(client: Any, settled: Any) -> dict[str, Any]:
 
 
 async def test_system_stats_list_each_loaded_model_with_its_device_bytes_and_the_budgets(aiohttp_client, tmp_path):
-    client = await start_client(aiohttp_client, tmp_path, _registry())
+    client = await start_client(aiohttp_client, tmp_path, _registry(), budgets=Budgets(ram=64_000_000))
     await _run(client, _blob_workflow(megabytes=2))
     device = await _device(client)
     [model] = device["models"]
     assert (model["source"], model["device"], model["bytes"]) == ("my-blob", "cpu", 2_000_000)
     assert model["loaded"] is True and model["in_use"] is False and model["key"]
-    assert device["budgets"] == {"vram": None, "ram": None, "vram_used": 0, "ram_used": 2_000_000}
+    assert device["budgets"] == {"vram": None, "ram": 64_000_000, "vram_used": 0, "ram_used": 2_000_000}
     assert device["vram_total"] > 0 and "vram_free" in device  # ComfyUI's shape is kept
 
 
@@ -72,20 +73,12 @@ async def test_free_with_unload_models_drops_the_models_and_the_next_prompt_make
     assert (await _device(client))["models"][0]["loaded"] is True
 
 
-async def test_free_memory_empties_the_outputs_cache_and_drops_the_models_as_comfyui_does(aiohttp_client, tmp_path):
-    client = await start_client(aiohttp_client, tmp_path, _registry())
-    await _run(client, _blob_workflow())
-    assert (await client.post("/free", json={"free_memory": True})).status == 200
-    device = await _device_once(client, lambda d: d["cache_entries"] == 0)
-    assert device["cache_entries"] == 0 and device["models"][0]["loaded"] is False
-
-
-async def test_free_memory_keeps_the_models_when_unload_models_is_false(aiohttp_client, tmp_path):
+async def test_free_memory_empties_the_outputs_cache_and_the_models_go_with_it(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, _registry())
     await _run(client, _blob_workflow())
     assert (await client.post("/free", json={"free_memory": True, "unload_models": False})).status == 200
     device = await _device_once(client, lambda d: d["cache_entries"] == 0)
-    assert device["cache_entries"] == 0 and device["models"][0]["loaded"] is True
+    assert device["cache_entries"] == 0 and device["models"] == [] and device["budgets"]["ram_used"] == 0
 
 
 async def test_free_with_unload_models_alone_keeps_the_outputs_cache(aiohttp_client, tmp_path):

@@ -58,12 +58,11 @@ async def get_system_stats(request: web.Request) -> web.Response:
 
 @routes.post("/free")
 async def free(request: web.Request) -> web.Response:
-    """ComfyUI's flags: `unload_models` drops the models, `free_memory` the cached outputs and, unless
-    `unload_models` is false, the models too (as ComfyUI's does); each takes effect as soon as the worker is
+    """ComfyUI's flags: `unload_models` drops the models, `free_memory` the cached outputs and with them the
+    models (a model lives as long as a cached output refers to it); each takes effect as soon as the worker is
     between prompts."""
     body = await read_object(request)
-    free_memory = body.get("free_memory", False)
-    flags = {"free_memory": free_memory, "unload_models": body.get("unload_models", free_memory)}
+    flags = {"free_memory": body.get("free_memory", False), "unload_models": body.get("unload_models", False)}
     for name, value in flags.items():
         if not isinstance(value, bool):
             raise json_error(400, f"{name} must be true or false")
