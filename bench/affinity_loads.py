@@ -8,8 +8,8 @@ The families are the toy loader and user nodes of tests/server_nodes/families.py
 per `--device` (two CPU workers by default), once with `--affinity-wait` (a worker takes first the prompts whose
 models it holds) and once with 0 (first come, first served). It prints for each the model loads (summed over the
 workers), the family switches (a worker running a prompt of another family than its last one) and prompts/s.
-There is no memory budget here, so a worker keeps every model it loaded and first come loads each family at most
-once per worker; the switches are the loads a budget that holds one family per worker would cost.
+Each model is `--model-mb` of weights and each worker's RAM budget holds one model (`--budget-models`), so a
+worker that switches family drops its model and loads the other.
 
 Each run has its own queue file, workers and executors, and first runs one warm-up prompt, so that the first
 calls of the node types (which take turns across workers) are not part of what is measured.
@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from nodeflow import Folders, Registry, Workflow  # noqa: E402
+from nodeflow.budgets import Budgets  # noqa: E402
 from nodeflow.models import recipe_keys_of  # noqa: E402
 from nodeflow.plan import plan  # noqa: E402
 from nodeflow.registry import load_module_file  # noqa: E402
@@ -89,15 +90,19 @@ def run(args: argparse.Namespace, affinity_wait: float) -> tuple[int, int, float
     registry.add_module(families)
     names = string.ascii_uppercase[:args.families]
     interleaved = [families.family_workflow(names[i % len(names)], seed=i, use_seconds=args.use_seconds,
-                                            load_seconds=args.load_seconds) for i in range(args.prompts)]
+                                            load_seconds=args.load_seconds, megabytes=args.model_mb)
+                   for i in range(args.prompts)]
+    budgets = Budgets(ram=int(args.model_mb * 1e6 * (args.budget_models + 0.5)))
     with tempfile.TemporaryDirectory() as root:
         queue_file = Path(root) / "queue.sqlite3"
         store = QueueStore(queue_file)
         pool = WorkerPool([Worker(str(i), registry, device, Folders(output=Path(root)), store, _Silent(),
-                                  affinity_wait=affinity_wait) for i, device in enumerate(args.device)])
+                                  affinity_wait=affinity_wait, budgets=budgets)
+                            for i, device in enumerate(args.device)])
         pool.start()
         _queue(store, registry, [families.family_workflow(WARM_UP, seed=0)])
         _drain(store, pool)
+        warm_up_loads = sum(worker.runner.executor.models.loads for worker in pool.workers)
         started = time.perf_counter()
         _queue(store, registry, interleaved)
         _drain(store, pool)
@@ -105,23 +110,25 @@ def run(args: argparse.Namespace, affinity_wait: float) -> tuple[int, int, float
         pool.stop()
         store.close()
         switches = _switches(queue_file)
-    loads = sum(model["source"] != f"family:{WARM_UP}"
-                for worker in pool.workers for model in worker.runner.executor.models.loaded())
+    loads = sum(worker.runner.executor.models.loads for worker in pool.workers) - warm_up_loads
     return loads, switches, args.prompts / seconds
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--families", type=int, default=3, choices=range(1, 27), metavar="N")
     parser.add_argument("--prompts", type=int, default=24)
     parser.add_argument("--load-seconds", type=float, default=0.5)
     parser.add_argument("--use-seconds", type=float, default=0.05)
     parser.add_argument("--affinity-wait", type=float, default=15.0)
+    parser.add_argument("--model-mb", type=float, default=8.0, help="weights of each toy model (MB)")
+    parser.add_argument("--budget-models", type=int, default=1, help="models a worker's RAM budget holds")
     parser.add_argument("--device", action="append", help="a worker's device (repeatable; default: cpu twice)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.device = args.device or ["cpu", "cpu"]
     print(f"{len(args.device)} workers ({', '.join(args.device)}), {args.prompts} prompts interleaving "
-          f"{args.families} families; load {args.load_seconds} s, use {args.use_seconds} s per prompt")
+          f"{args.families} families of {args.model_mb:g} MB; RAM budget {args.budget_models} model(s) a worker; "
+          f"load {args.load_seconds} s, use {args.use_seconds} s per prompt")
     with_affinity = run(args, args.affinity_wait)
     first_come = run(args, 0.0)
     for label, (loads, switches, rate) in ((f"affinity (wait {args.affinity_wait:g} s)", with_affinity),

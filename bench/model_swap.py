@@ -9,8 +9,10 @@ overhead (the ratio), the peak model bytes the service held and the peak process
 torch.cuda.max_memory_allocated) against the budget, and the models loaded. Each measurement runs in a fresh
 process, after one untimed prompt of each family in another executor (first imports, first calls).
 
-The second mode of the issue's benchmark (two workers, dispatch by model affinity against first come) is
-bench/affinity_loads.py; it can reuse `measure` and `Figures` from here.
+    .venv/bin/python bench/model_swap.py --workers 2 [affinity_loads options]
+
+The second mode: two workers, dispatch by model affinity against plain first come, model loads and prompts/s
+side by side (bench/affinity_loads.py, which this runs).
 """
 
 from __future__ import annotations
@@ -99,10 +101,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--rounds", type=int, default=4, help="rounds of SD, DiT, Kandinsky (default 4)")
-    args = parser.parse_args()
+    parser.add_argument("--workers", type=int, default=1, choices=[1, 2],
+                        help="2: the affinity mode (bench/affinity_loads.py; its options follow)")
+    args, rest = parser.parse_known_args()
     import sys
 
     sys.path.insert(0, str(REPO))
+    if args.workers == 2:
+        from bench import affinity_loads
+
+        affinity_loads.main(rest)
+        return
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     from tiny_models import mixed_queue
 
     models_dir = Path(tempfile.mkdtemp(prefix="model_swap_models_"))

@@ -23,10 +23,11 @@ class FamilyModel(ModelHandle):
 
 
 @node("family.load", category="test", output="model")
-def load(family: str = "A", seconds: Seconds = 0.0) -> FamilyModel:
-    """Loads the model of `family`, taking `seconds`."""
+def load(family: str = "A", seconds: Seconds = 0.0, megabytes: Annotated[float, Field(ge=0.0, le=64.0)] = 0.0
+         ) -> FamilyModel:
+    """Loads the model of `family` (`megabytes` of weights), taking `seconds`."""
     time.sleep(seconds)
-    return FamilyModel(family, source=f"family:{family}")
+    return FamilyModel(bytearray(int(megabytes * 1e6)), source=f"family:{family}")
 
 
 @node("family.use", category="test", output_node=True)
@@ -36,10 +37,11 @@ def use(ctx: Context, model: FamilyModel, seed: int = 0, seconds: Seconds = 0.0)
         time.sleep(seconds)
 
 
-def family_workflow(family: str, seed: int, use_seconds: float = 0.0, load_seconds: float = 0.0) -> dict:
+def family_workflow(family: str, seed: int, use_seconds: float = 0.0, load_seconds: float = 0.0,
+                    megabytes: float = 0.0) -> dict:
     """load(family) → use: one prompt of that family."""
     return {"nodeflow": 1, "nodes": {
-        "load": {"type": "family.load", "inputs": {"family": family, "seconds": load_seconds}},
+        "load": {"type": "family.load", "inputs": {"family": family, "seconds": load_seconds, "megabytes": megabytes}},
         "use": {"type": "family.use", "inputs": {"model": {"node": "load", "output": "model"}, "seed": seed,
                                                  "seconds": use_seconds}},
     }}
