@@ -52,11 +52,11 @@ def _form(mask: bytes, original_ref: object = None, filename: str = "photo_mask.
 PHOTO_REF = {"filename": "photo.png", "subfolder": "", "type": "input"}
 
 
-async def _serve_photo(aiohttp_client, tmp_path):
+async def _serve_photo(aiohttp_client, tmp_path, **config_overrides):
     """A server whose input folder holds photo.png."""
     (tmp_path / "input").mkdir()
     (tmp_path / "input" / "photo.png").write_bytes(_png(_photo()))
-    return await start_client(aiohttp_client, tmp_path)
+    return await start_client(aiohttp_client, tmp_path, **config_overrides)
 
 
 async def _refusal(response) -> tuple[int, str]:
@@ -183,3 +183,18 @@ async def test_the_mask_is_never_written_outside_the_input_folder(aiohttp_client
     assert statuses == [403, 400]
     assert sorted(p.name for p in (tmp_path / "input").iterdir()) == ["photo.png"]
     assert list(tmp_path.glob("*.png")) == [] and list((tmp_path / "output").glob("*.png")) == []
+
+
+async def test_the_upload_caps_hold_for_masks(aiohttp_client, tmp_path):
+    client = await _serve_photo(aiohttp_client, tmp_path)
+    crowded = _form(_painted(_hole()), PHOTO_REF)
+    for n in range(10):
+        crowded.add_field(f"extra{n}", "x")
+    status, message = await _refusal(await client.post("/upload/mask", data=crowded))
+    assert status == 413 and "at most 8 parts" in message
+
+
+async def test_a_mask_larger_than_max_pixels_is_refused_before_the_original_is_read(aiohttp_client, tmp_path):
+    client = await _serve_photo(aiohttp_client, tmp_path, max_pixels=10)
+    status, message = await _refusal(await client.post("/upload/mask", data=_form(_painted(_hole()), PHOTO_REF)))
+    assert status == 413 and "--max-pixels" in message
