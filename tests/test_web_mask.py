@@ -157,3 +157,17 @@ def test_cancel_closes_the_painter_and_keeps_the_image(editor, server):
     editor.page.locator(".mask-painter").wait_for(state="detached")
     assert editor.workflow()["nodes"][load]["inputs"]["image"] == "photo.png"
     assert editor.node(load).count() == 1
+
+
+def test_clear_unmarks_every_pixel(editor, server):
+    editor.page.set_viewport_size(LAPTOP)
+    before = input_files(server)
+    load = editor.add("image.load", 300, 100)
+    editor.type_into(load, "image", "photo.png")
+    editor.node(load).locator(".paint-mask").click()
+    Painter(editor).stroke("brush", 15, (10.0, 10.0), (80.0, 50.0))
+    editor.page.click(".mask-painter .clear")
+    editor.page.click(".mask-painter .save")
+    editor.page.locator(".mask-painter").wait_for(state="detached")
+    (added,) = input_files(server) - before
+    assert (alpha_of(server.root / "input" / added)[..., 3] == 255).all()
