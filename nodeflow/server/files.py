@@ -1,9 +1,10 @@
-"""`GET /view` and `POST /upload/image`: files in the output, input and temp folders, and nowhere else."""
+"""`GET /view`, `POST /upload/image` and `POST /upload/mask`: files in the output, input and temp folders, and nowhere else."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 from pathlib import Path
 
 from aiohttp import BodyPartReader, web
@@ -130,20 +131,24 @@ async def _read_upload(request: web.Request, limit: int) -> tuple[dict[str, str]
     return fields, image
 
 
-@routes.post("/upload/image")
-async def upload_image(request: web.Request) -> web.Response:
+async def _receive_image(request: web.Request) -> tuple[dict[str, str], str, bytes]:
+    """The fields, file name and bytes of an uploaded image, within the upload caps and checked to be an image."""
     config = request.app[CONFIG]
     limit = int(config.max_upload_mb * 2**20)
     if request.content_length is not None and request.content_length > limit + _CHUNK:
         raise json_error(413, f"upload is larger than the limit of {limit} bytes")
     async with body_deadline(request):
         fields, (name, data) = await _read_upload(request, limit)
-    kind = fields.get("type", "input")
-    if kind not in UPLOADABLE:
+    if fields.get("type", "input") not in UPLOADABLE:
         raise json_error(400, f"type must be one of {', '.join(UPLOADABLE)}")
     _check_file_name(name)
     await asyncio.to_thread(_check_image, data, config.max_pixels)
-    folders, subfolder = _folders(request), fields.get("subfolder", "")
+    return fields, name, data
+
+
+def _save_upload(request: web.Request, fields: dict[str, str], name: str, data: bytes) -> web.Response:
+    """Writes `data` as `name` (or a free name, unless the form says overwrite) where the form's fields say."""
+    folders, kind, subfolder = _folders(request), fields.get("type", "input"), fields.get("subfolder", "")
     target = resolve_inside(folders, kind, subfolder, name)
     if fields.get("overwrite", "").lower() not in ("true", "1"):
         name = _free_name(target.parent, name)
@@ -154,3 +159,64 @@ async def upload_image(request: web.Request) -> web.Response:
     except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:  # a folder where a file goes, or back
         raise json_error(400, f"cannot save {name!r} in {kind} {subfolder!r}: {exc.strerror}") from None
     return json_response({"name": name, "subfolder": subfolder, "type": kind})
+
+
+@routes.post("/upload/image")
+async def upload_image(request: web.Request) -> web.Response:
+    fields, name, data = await _receive_image(request)
+    return _save_upload(request, fields, name, data)
+
+
+def _original_path(folders: Folders, fields: dict[str, str]) -> Path:
+    """The image that `original_ref` (JSON {filename, subfolder, type}) names; 400 naming the field when it names
+    none, 403 when it would leave its folder."""
+    if "original_ref" not in fields:
+        raise json_error(400, "field 'original_ref' is required: JSON {filename, subfolder, type} of the image painted on")
+    try:
+        ref = json.loads(fields["original_ref"])
+    except ValueError as exc:
+        raise json_error(400, f"field 'original_ref' is not JSON: {exc}") from None
+    if not (isinstance(ref, dict) and isinstance(ref.get("filename"), str) and ref["filename"]
+            and isinstance(ref.get("subfolder", ""), str)):
+        raise json_error(400, "field 'original_ref' must be JSON {filename, subfolder, type} with a filename")
+    kind = ref.get("type", "input")
+    if kind not in VIEWABLE:
+        raise json_error(400, f"field 'original_ref': type must be one of {', '.join(VIEWABLE)}")
+    path = resolve_inside(folders, kind, ref.get("subfolder", ""), ref["filename"])
+    if not path.is_file():
+        raise json_error(400, f"field 'original_ref' names no file {ref['filename']!r} in {kind}")
+    return path
+
+
+def _with_painted_alpha(original: Path, painted: bytes) -> bytes:
+    """A PNG of `original` whose alpha is the painted image's alpha (0 where masked: LoadImage's mask is 1 - alpha).
+    The painted image was checked against --max-pixels, and the original must have its size, so neither is large."""
+    from PIL import Image, UnidentifiedImageError
+
+    with Image.open(io.BytesIO(painted)) as mask:
+        if not mask.has_transparency_data:
+            raise json_error(400, "field 'image' must be a PNG with an alpha channel (alpha 0 where painted)")
+        try:
+            with Image.open(original) as image:
+                if image.size != mask.size:
+                    raise json_error(400, f"field 'image' is {mask.width}x{mask.height} pixels but the image painted "
+                                          f"on is {image.width}x{image.height}")
+                combined = image.convert("RGBA")
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise json_error(400, f"field 'original_ref' names a file that is not an image: {exc}") from None
+        combined.putalpha(mask.convert("RGBA").getchannel("A"))
+    buffer = io.BytesIO()
+    combined.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@routes.post("/upload/mask")
+async def upload_mask(request: web.Request) -> web.Response:
+    """ComfyUI's mask upload: `image` is the painted PNG, its alpha the mask; saved as a copy of the image that
+    `original_ref` names with that alpha."""
+    fields, name, painted = await _receive_image(request)
+    if Path(name).suffix.lower() != ".png":
+        raise json_error(400, f"field 'image' is saved as PNG: its filename {name!r} must end in .png")
+    original = _original_path(_folders(request), fields)
+    data = await asyncio.to_thread(_with_painted_alpha, original, painted)
+    return _save_upload(request, fields, name, data)

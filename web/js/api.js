@@ -42,6 +42,15 @@ export const api = {
     form.append("type", "input");
     return request("/upload/image", { method: "POST", body: form });
   },
+  // ComfyUI's mask upload: `png`'s alpha (0 where painted) written into a copy of the image `originalRef` names.
+  uploadMask: (png, filename, originalRef) => {
+    const form = new FormData();
+    form.append("image", png, filename);
+    form.append("type", "input");
+    form.append("subfolder", originalRef.subfolder);
+    form.append("original_ref", JSON.stringify(originalRef));
+    return request("/upload/mask", { method: "POST", body: form });
+  },
   viewUrl: ({ filename, subfolder = "", type = "output" }) =>
     `/view?${new URLSearchParams({ filename, subfolder, type })}`,
 };

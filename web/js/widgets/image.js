@@ -1,6 +1,8 @@
-// An input-folder image name: type it, or upload a file (POST /upload/image); a thumbnail shows what it names.
+// An input-folder image name: type it, or upload a file (POST /upload/image); a thumbnail shows what it names, and
+// ✎ paints a mask on it (saved as a copy with the mask in its alpha, which the field then names).
 import { api } from "../api.js";
 import { h, toast } from "../dom.js";
+import { openMaskPainter } from "../maskpainter.js";
 import { emptyNote, offerChoices } from "./folder.js";
 
 export function imageWidget({ value, onChange, choices, folder }) {
@@ -9,6 +11,7 @@ export function imageWidget({ value, onChange, choices, folder }) {
   const thumb = h("img", { class: "input-thumb", alt: "" });
   const show = (name) => {
     thumb.hidden = !name;
+    paint.disabled = !name;
     if (name) thumb.src = api.viewUrl({ filename: name, type: "input" });
   };
   thumb.addEventListener("error", () => { thumb.hidden = true; });
@@ -25,6 +28,18 @@ export function imageWidget({ value, onChange, choices, folder }) {
     }
     picker.value = "";
   });
+  const paint = h("button", { class: "paint-mask", title: "paint a mask on this image", text: "✎",
+    onclick: async () => {
+      try {
+        const saved = await openMaskPainter(field.value);
+        if (saved) {
+          field.value = saved;
+          field.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      } catch (error) {
+        toast(`cannot paint on ${field.value}: ${error.message}`, { kind: "error" });
+      }
+    } });
   field.addEventListener("change", () => {
     onChange(field.value);
     show(field.value);
@@ -32,5 +47,5 @@ export function imageWidget({ value, onChange, choices, folder }) {
   show(field.value);
   return h("div", { class: "widget image" }, field, offerChoices(field, choices, emptyNote(folder)),
     h("button", { class: "upload", title: "upload an image to the input folder", text: "⇪", onclick: () => picker.click() }),
-    picker, thumb);
+    paint, picker, thumb);
 }
