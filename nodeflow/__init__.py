@@ -3,7 +3,8 @@
 from .builder import Graph, NodeRef, OutputRef
 from .cache import OutputCache
 from .context import Context, Interrupted
-from .executor import Executor, NodeFailure, RunReport
+from .executor import Executor
+from .report import NodeFailure, RunReport
 from .folders import Folders, InFolder, UnsafePath
 from .limits import Limits
 from .models import ModelHandle

@@ -6,7 +6,8 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from .executor import Executor, RunReport
+from .executor import Executor
+from .report import RunReport
 from .node import NodeDef
 from .registry import Registry, default_registry
 from .workflow import Link, NodeSpec, Param, Workflow

@@ -4,83 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
-import time
-import traceback
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any, Iterable
-
-from pydantic import ValidationError
 
 from .budgets import Budgets
 from .cache import OutputCache
-from .context import Context, Interrupted
+from .context import Context
 from .device import resolve_device
-from .events import (
-    Event, NodeFailed, NodeFinished, NodeProgress, NodesCached, NodeStarted, RunFinished, RunInterrupted,
-    RunStarted, Subscriber,
-)
+from .events import Subscriber
 from .folders import Folders
-from .inplace_guard import InputVersions, changed_in_place, holding
 from .limits import DEFAULT_LIMITS, Limits
 from .model_service import ModelService
-from .models import ModelHandle, Recipe, made_by_loader, node_device, recipe_keys_of
+from .models import ModelHandle, Recipe, recipe_keys_of
 from .plan import Plan, Step, plan
 from .registry import Registry
+from .report import RunReport
+from .run import Run
 from .workflow import Workflow
 
-log = logging.getLogger(__name__)
-_SHOWN_INPUT_CHARS = 200
 _REMEMBERED_PLANS = 32
-
-
-@dataclass
-class NodeFailure:
-    node_id: str
-    node_type: str
-    message: str
-    exception_type: str
-    traceback: str
-    inputs: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-
-@dataclass
-class RunReport:
-    run_id: str
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    ui: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
-    executed: list[str] = field(default_factory=list)
-    cached: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failures: list[NodeFailure] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    interrupted: bool = False
-    total_seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and not self.interrupted
-
-    def value(self, node_id: str, output: str) -> Any:
-        return self.outputs[node_id][output]
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id, "executed": self.executed, "cached": self.cached, "skipped": self.skipped,
-            "failures": [f.to_dict() for f in self.failures], "seconds": self.seconds,
-            "interrupted": self.interrupted, "total_seconds": self.total_seconds,
-        }
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN_INPUT_CHARS else text[: _SHOWN_INPUT_CHARS - 3] + "..."
 
 
 def _literal_json(value: Any) -> str:
@@ -156,7 +100,7 @@ class Executor:
         steps, keys = self._compile(workflow, targets)
         with self._run_lock:
             self._interrupt.clear()
-            return _Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews).execute(keys)
+            return Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews).execute(keys)
 
     def _compile(self, workflow: Workflow, targets: Iterable[str] | None) -> tuple[Plan, dict[str, str] | None]:
         """The plan (memoised by workflow digest) and its cache keys, unless a node reads outside state."""
@@ -187,181 +131,3 @@ class Executor:
         if definition.fingerprint is not None:
             parts.append(definition.fingerprint(step.literals, self.folders))
         return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-
-
-class _Run:
-    def __init__(
-        self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None,
-        previews: bool,
-    ) -> None:
-        self.previews = previews
-        self.executor = executor
-        self.plan = steps
-        self.workflow = workflow
-        self.report = RunReport(run_id)
-        self.subscribers = [*executor._subscribers, *([on_event] if on_event else [])]
-        self.current_inputs: dict[str, Any] | None = None
-        self.unreadable: dict[str, Exception] = {}
-        self.keys: dict[str, str] = {}
-        self.dead: set[str] = set()  # failed, or holding a value a node changed: their readers are skipped
-
-    def emit(self, event: Event) -> None:
-        """Tell every subscriber; one that raises is logged and changes nothing of the run."""
-        for subscriber in self.subscribers:
-            try:
-                subscriber(event)
-            except Exception:  # noqa: BLE001 - a listener's bug is not the node's failure
-                name = getattr(subscriber, "__qualname__", repr(subscriber))
-                log.exception("event subscriber %s failed on %s", name, type(event).__name__)
-
-    def progress(self, node_id: str, value: int, total: int, preview: Any) -> None:
-        self.emit(NodeProgress(self.report.run_id, node_id, value, total, preview))
-
-    def execute(self, keys: dict[str, str] | None) -> RunReport:
-        started = time.perf_counter()
-        report, executor = self.report, self.executor
-        self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
-        keys = keys or self.fingerprinted_keys()
-        if keys is None:
-            return self.finish(started)
-        self.keys = keys
-        hits = {}
-        for step in self.plan.steps:
-            entry = executor.cache.get(keys[step.node_id])
-            if entry is not None:
-                hits[step.node_id] = entry
-        self.emit(NodesCached(report.run_id, list(hits)))
-        needed = self.needed(hits)
-        for step in self.plan.steps:
-            node_id = step.node_id
-            if node_id not in needed and node_id not in hits:
-                continue
-            if node_id in hits:
-                entry = hits[node_id]
-                report.outputs[node_id] = entry.outputs
-                report.cached.append(node_id)
-                if entry.ui:
-                    report.ui[node_id] = entry.ui
-                    self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
-                continue
-            if any(src in self.dead for src, _ in step.links.values()):
-                self.dead.add(node_id)
-                report.skipped.append(node_id)
-                continue
-            if node_id in self.unreadable:
-                self.dead.add(node_id)
-                self.current_inputs = None
-                self.failed(step, self.unreadable[node_id])
-                continue
-            if executor._interrupt.is_set():
-                self.interrupted(step)
-                break
-            try:
-                self.run_step(step)
-            except Interrupted:
-                self.interrupted(step)
-                break
-            except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
-                self.dead.add(node_id)
-                self.failed(step, exc)
-        return self.finish(started)
-
-    def finish(self, started: float) -> RunReport:
-        self.report.total_seconds = time.perf_counter() - started
-        self.emit(RunFinished(self.report.run_id, self.report))
-        return self.report
-
-    def fingerprinted_keys(self) -> dict[str, str] | None:
-        """Cache keys, reading the outside state nodes fingerprint; None when the run was interrupted meanwhile.
-
-        A node whose fingerprint fails gets a key no entry has, and fails in its turn."""
-        keys: dict[str, str] = {}
-        for step in self.plan.steps:
-            if self.executor._interrupt.is_set():
-                self.interrupted(step)
-                return None
-            try:
-                keys[step.node_id] = self.executor.cache_key(step, keys)
-            except Exception as exc:  # noqa: BLE001 - reported as the node's failure
-                self.unreadable[step.node_id] = exc
-                keys[step.node_id] = uuid.uuid4().hex
-        return keys
-
-    def needed(self, hits: dict[str, Any]) -> set[str]:
-        """Nodes that must execute: uncached targets and the uncached sources they read, transitively.
-
-        A node whose every consumer is cached need not run, even if its own entry was evicted.
-        """
-        needed = {n for n in self.plan.output_nodes if n not in hits}
-        for step in reversed(self.plan.steps):
-            if step.node_id in needed:
-                needed.update(src for src, _ in step.links.values() if src not in hits)
-        return needed
-
-    def inputs_of(self, step: Step) -> dict[str, Any]:
-        kwargs = dict(step.literals)
-        for name, (src, out) in step.links.items():
-            value = self.report.outputs[src][out]
-            spec = step.definition.inputs[name]
-            if spec.adapter is not None:
-                try:
-                    value = spec.adapter.validate_python(value)
-                except ValidationError as exc:
-                    detail = "; ".join(e["msg"] for e in exc.errors())
-                    raise ValueError(f"input {name!r} got an invalid value from {src!r}.{out}: {detail}") from exc
-            kwargs[name] = value
-        return kwargs
-
-    def run_step(self, step: Step) -> None:
-        executor, report = self.executor, self.report
-        definition = step.definition
-        if self.subscribers:
-            self.emit(NodeStarted(report.run_id, step.node_id, definition.type_id))
-        started = time.perf_counter()
-        self.current_inputs = None
-        self.current_inputs = kwargs = self.inputs_of(step)
-        device = node_device(kwargs, executor.device)
-        models = executor.models.on(device, executor._interrupt, warn=lambda message: ctx.warn(message))
-        ctx = Context(
-            step.node_id, definition.type_id, device, models, executor.folders,
-            self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
-        )
-        versions = InputVersions({name: kwargs[name] for name in step.links})
-        with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):
-            outputs = definition.call(kwargs, ctx)
-        for name, recipe in made_by_loader(step).items():
-            if isinstance(outputs.get(name), ModelHandle):
-                executor.models.adopt(outputs[name], recipe)
-        changed = versions.changed()
-        if changed:
-            self.forget(holding(report.outputs, changed))
-            raise changed_in_place(step.node_id, definition.type_id, changed)
-        seconds = time.perf_counter() - started
-        executor.cache.put(self.keys[step.node_id], outputs, ctx.ui)
-        report.outputs[step.node_id] = outputs
-        if ctx.ui:
-            report.ui[step.node_id] = ctx.ui
-        report.executed.append(step.node_id)
-        report.seconds[step.node_id] = seconds
-        if self.subscribers:
-            self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
-
-    def forget(self, node_ids: list[str]) -> None:
-        """Drop the outputs of `node_ids` from the cache, and skip the nodes that would read them in this run."""
-        for node_id in node_ids:
-            self.executor.cache.discard(self.keys[node_id])
-            self.dead.add(node_id)
-
-    def failed(self, step: Step, exc: Exception) -> None:
-        inputs = self.current_inputs or step.literals
-        failure = NodeFailure(
-            step.node_id, step.definition.type_id, str(exc) or type(exc).__name__, type(exc).__name__,
-            "".join(traceback.format_exception(exc)), {k: _short(v) for k, v in inputs.items()},
-        )
-        self.current_inputs = None
-        self.report.failures.append(failure)
-        self.emit(NodeFailed(self.report.run_id, failure))
-
-    def interrupted(self, step: Step) -> None:
-        self.report.interrupted = True
-        self.emit(RunInterrupted(self.report.run_id, step.node_id, step.definition.type_id))
