@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -82,9 +82,10 @@ class ModelService:
     @contextmanager
     def use(self, handle: ModelHandle, device: str, interrupt: threading.Event | None = None,
             warn: Warn | None = None) -> Iterator[Any]:
-        """The handle's module, made again if it was dropped and moved to `device`, for the duration of the
-        block; once `interrupt` is set, a call of a torch module in it raises Interrupted at its next submodule
+        """The handle's module (a derived handle's: its base's, with its changes applied), made again if it was
+        dropped and moved to `device`, for the duration of the block; once `interrupt` is set, a call of a torch module in it raises Interrupted at its next submodule
         that has submodules."""
+        changes, handle = handle.applied, handle.owner
         with self._lock:
             state = self._models.get(handle)
             if state is None:
@@ -95,7 +96,7 @@ class ModelService:
             state.in_use += 1
             module = handle.module
         try:
-            with _stopping_on(interrupt, module):
+            with _stopping_on(interrupt, module), (changes(module) if changes else nullcontext(module)):
                 yield module
         finally:
             with self._lock:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class ModelHandle:
     is the torch dtype the module was loaded in, when it has one; `placement`
     pins the model to a device ("cpu", "cuda") instead of the run's device; a
     bare "cuda" means the GPU of the worker it runs on (see `placed_on`).
+
+    A derived handle (a model with a LoRA applied) has no module of its own:
+    it runs the module of `base`, which the model service owns, places, drops
+    and reloads, with `applied(module)` entered around each use to make its
+    changes (and undo them when the use ends).
     """
 
     module: Any
@@ -59,6 +65,13 @@ class ModelHandle:
     config: dict[str, Any] = field(default_factory=dict)
     placement: str | None = None
     recipe: Recipe | None = None
+    base: ModelHandle | None = None
+    applied: Callable[[Any], AbstractContextManager[Any]] | None = None
+
+    @property
+    def owner(self) -> ModelHandle:
+        """The handle whose module this one runs: its base for a derived handle, else itself."""
+        return self.base.owner if self.base is not None else self
 
     @property
     def device(self) -> str:

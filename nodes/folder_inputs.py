@@ -31,3 +31,4 @@ ModelName = Annotated[str, InFolder("models", other="hub id", check=check_model)
 CheckpointFile = Annotated[str, InFolder("models", "files", (".safetensors",), check=file_in("models"))]
 InputImage = Annotated[str, InFolder("input", "files", IMAGE_SUFFIXES, check=file_in("input"))]
 InputEmbeds = Annotated[str, InFolder("input", "files", (".safetensors",), check=file_in("input"))]
+LoraFile = Annotated[str, InFolder("models", "files", (".safetensors",), check=file_in("models"))]

@@ -1,0 +1,20 @@
+"""Fixtures for the LoRA tests: the tiny SD model of tests/sd and tiny LoRA files for it, in both layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.sd.conftest import sd_components, tiny_sd  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="session")
+def loras(tiny_sd, tmp_path_factory) -> dict[str, Path]:  # noqa: F811
+    """Three different LoRAs of the tiny model: `first` and `second` in the diffusers layout, `kohya` in kohya's."""
+    from tiny_models.lora import write_tiny_lora
+
+    folder = tmp_path_factory.mktemp("loras")
+    return {"first": write_tiny_lora(tiny_sd, folder / "first.safetensors", seed=1),
+            "second": write_tiny_lora(tiny_sd, folder / "second.safetensors", seed=2),
+            "kohya": write_tiny_lora(tiny_sd, folder / "kohya.safetensors", seed=3, layout="kohya")}

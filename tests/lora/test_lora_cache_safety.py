@@ -1,0 +1,65 @@
+"""A LoRA never changes the cached base model: in one executor, the base workflow after a LoRA run gives the base
+image bit for bit, and two workflows with different LoRAs on one base model do not see each other's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nodeflow import Executor, Folders, Workflow, default_registry
+from tests.sd.conftest import WORKFLOWS
+
+RUN = {"model": "model", "seed": 1, "steps": 2, "prompt": "a dog", "negative_prompt": "", "guidance_scale": 3.0}
+
+
+class Runner:
+    """One executor (one output cache, one model service) and the folder its images go to."""
+
+    def __init__(self, executor: Executor, output: Path) -> None:
+        self.executor, self.output = executor, output
+
+    def image(self, workflow: str, **params) -> np.ndarray:
+        from PIL import Image
+
+        before = set(self.output.glob("*.png"))
+        report = self.executor.run(Workflow.load(WORKFLOWS / workflow), params={**RUN, **params})
+        assert report.ok, report.failures
+        [written] = set(self.output.glob("*.png")) - before
+        with Image.open(written) as image:
+            return np.asarray(image.convert("RGB"))
+
+
+@pytest.fixture
+def new_runner(tiny_sd, loras, tmp_path):
+    """Makes runners: each a fresh executor that has seen nothing."""
+    made = iter(range(1000))
+
+    def make() -> Runner:
+        root = tmp_path / f"runner{next(made)}"
+        folders = Folders(output=root / "out", input=root / "in", temp=root / "temp",
+                          models=[tiny_sd.parent, loras["first"].parent])
+        return Runner(Executor(default_registry(), device="cpu", folders=folders), root / "out")
+
+    return make
+
+
+def test_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(new_runner):
+    shared = new_runner()
+    base = shared.image("sd_txt2img.json")
+    with_lora = shared.image("sd_lora.json", lora="first.safetensors", lora_strength=0.9)
+    base_after = shared.image("sd_txt2img.json", steps=3)  # the cached base model, sampled again
+    assert not np.array_equal(with_lora, base)
+    assert np.array_equal(base_after, new_runner().image("sd_txt2img.json", steps=3))
+
+
+def test_two_loras_on_one_base_model_do_not_see_each_other(new_runner):
+    shared = new_runner()
+    first = shared.image("sd_lora.json", lora="first.safetensors", lora_strength=0.8)
+    second = shared.image("sd_lora.json", lora="second.safetensors", lora_strength=0.8)
+    first_after = shared.image("sd_lora.json", lora="first.safetensors", lora_strength=0.8, steps=3)
+    assert not np.array_equal(first, second)
+    assert np.array_equal(first_after, new_runner().image("sd_lora.json", lora="first.safetensors",
+                                                          lora_strength=0.8, steps=3))
+    assert np.array_equal(second, new_runner().image("sd_lora.json", lora="second.safetensors", lora_strength=0.8))
