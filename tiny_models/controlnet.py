@@ -38,6 +38,41 @@ def make_tiny_controlnet(folder: str | Path, seed: int = 0, sd_folder: str | Pat
     return folder
 
 
+def _original_key(key: str, layers: int) -> str:
+    """The original (lllyasviel) ControlNet name of a diffusers ControlNetModel weight."""
+    from tiny_models.sd_single_file import _unet_key
+
+    head, _, rest = key.partition(".")
+    if head == "controlnet_down_blocks":
+        index, _, rest = rest.partition(".")
+        return f"zero_convs.{index}.0.{rest}"
+    if head == "controlnet_mid_block":
+        return f"middle_block_out.0.{rest}"
+    if head == "controlnet_cond_embedding":
+        part, _, rest = rest.partition(".")
+        if part == "blocks":
+            index, _, rest = rest.partition(".")
+            return f"input_hint_block.{2 * (int(index) + 1)}.{rest}"
+        # diffusers reads the last convolution at index 14, where SD 1.x ControlNets (six blocks) have it.
+        return f"input_hint_block.{0 if part == 'conv_in' else 14}.{rest}"
+    return _unet_key(key, layers, block_has_attention=[])
+
+
+def write_controlnet_checkpoint(controlnet_folder: str | Path, path: str | Path) -> Path:
+    """Save a diffusers ControlNet folder as one original-layout (`control_model.…`) safetensors file."""
+    from diffusers import ControlNetModel
+    from safetensors.torch import save_file
+
+    controlnet = ControlNetModel.from_pretrained(controlnet_folder)
+    layers = controlnet.config.layers_per_block
+    state = {"control_model." + _original_key(key, layers): tensor.contiguous()
+             for key, tensor in controlnet.state_dict().items()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     from tiny_models.command import build_command
 

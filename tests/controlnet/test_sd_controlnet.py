@@ -114,3 +114,19 @@ def test_the_controlnet_changes_the_image(tiny_sd, tiny_controlnets, input_folde
                controlnet_conditioning_scale=0.0, **common)
     on = _run(WORKFLOWS / "sd_controlnet.json", tmp_path / "on", models, input_folder, **common)
     assert np.abs(on.astype(int) - off.astype(int)).max() > 10
+
+
+def test_a_single_file_controlnet_loads_the_same_weights(tiny_controlnets, tmp_path):
+    from nodeflow import Context, Folders
+    from nodeflow.models import ModelService
+    from nodes.controlnet import load_controlnet, load_controlnet_checkpoint
+    from tiny_models.controlnet import write_controlnet_checkpoint
+
+    folder = tiny_controlnets[0]
+    write_controlnet_checkpoint(folder, tmp_path / "control_tiny.safetensors")
+    ctx = Context("load", "controlnet.load_checkpoint", "cpu", ModelService().on("cpu"),
+                  Folders(models=[tmp_path, folder.parent]))
+    from_file = load_controlnet_checkpoint(ctx, "control_tiny.safetensors", folder.name).module.state_dict()
+    from_folder = load_controlnet(ctx, folder.name).module.state_dict()
+    assert from_file.keys() == from_folder.keys()
+    assert all(torch.equal(from_file[key], from_folder[key]) for key in from_folder)
