@@ -14,6 +14,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import Field
 
 from nodeflow import Context, node
+from nodes.controlnet import ActiveControl, control_residuals, controls_in_use, prepare_controls
 from nodes.latents import latent_preview
 from nodes.schedulers import Steps, generator_from, generator_state, set_steps, step_kwargs, timestep_at
 from nodes.types import Conditioning, Latents, Scheduler, SchedulerState, UNet
@@ -56,22 +57,27 @@ class _Guidance(NamedTuple):
     scale: float
     rescale: float
     timestep_cond: Any
+    controls: tuple = ()  # PreparedControl entries: the ControlNets of the conditioning, images prepared
 
 
 def _guidance(unet: UNet, positive: Conditioning, negative: Conditioning | None, scale: float, rescale: float,
               latents: Any) -> _Guidance:
     guided = _guided(unet, scale)
     embeds = _guided_embeds(positive, negative, guided).to(latents.device)
-    return _Guidance(embeds, guided, scale, rescale, _timestep_cond(unet, scale, latents))
+    return _Guidance(embeds, guided, scale, rescale, _timestep_cond(unet, scale, latents),
+                     prepare_controls(positive, negative, guided, latents))
 
 
-def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidance) -> Any:
+def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidance,
+             controls: list[ActiveControl] | None = None, step: int = 0, steps: int = 1) -> Any:
+    """The guided noise prediction at `t`, step `step` of `steps` (when the ControlNets in `controls` act)."""
     import torch
 
     model_input = torch.cat([latents] * 2) if guidance.guided else latents
     model_input = instance.scale_model_input(model_input, t)
+    residuals = control_residuals(controls or [], model_input, t, guidance.embeds, step, steps)
     noise_pred = module(model_input, t, encoder_hidden_states=guidance.embeds, timestep_cond=guidance.timestep_cond,
-                        return_dict=False)[0]
+                        return_dict=False, **residuals)[0]
     if guidance.guided:
         noise_uncond, noise_text = noise_pred.chunk(2)
         noise_pred = noise_uncond + guidance.scale * (noise_text - noise_uncond)
@@ -94,8 +100,9 @@ def unet_step(
     instance = copy.deepcopy(state.instance)
     samples = latents.samples.to(ctx.device)
     guidance = _guidance(unet, positive, negative, guidance_scale, guidance_rescale, samples)
-    with ctx.models.use(unet) as module, torch.no_grad():
-        noise_pred = _predict(module, instance, samples, timestep_at(instance, index), guidance)
+    steps = len(instance.timesteps)
+    with ctx.models.use(unet) as module, controls_in_use(ctx, guidance.controls) as controls, torch.no_grad():
+        noise_pred = _predict(module, instance, samples, timestep_at(instance, index), guidance, controls, index, steps)
     return Latents(noise_pred)
 
 
@@ -105,10 +112,10 @@ def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any,
 
     last = len(timesteps) if not stop_at_step else min(stop_at_step, len(timesteps))
     extra = step_kwargs(instance, generator)
-    with ctx.models.use(unet) as module, torch.no_grad():
+    with ctx.models.use(unet) as module, controls_in_use(ctx, guidance.controls) as controls, torch.no_grad():
         for i, t in enumerate(timesteps[:last]):
             ctx.check_interrupt()
-            noise_pred = _predict(module, instance, latents, t, guidance)
+            noise_pred = _predict(module, instance, latents, t, guidance, controls, i, len(timesteps))
             latents = instance.step(noise_pred, t, latents, **extra, return_dict=False)[0]
             ctx.progress(i + 1, last, latent_preview(latents) if ctx.wants_previews else None)
     return latents

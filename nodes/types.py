@@ -93,6 +93,7 @@ class Conditioning:
     embeds: Any
     pooled: Any = None
     attention_mask: Any = None
+    controls: tuple = ()  # Control entries (ControlNet apply nodes), applied in order by the denoise nodes
 
 
 @dataclass(eq=False)
@@ -136,3 +137,22 @@ class ClassLabels:
     """Integer class ids (ImageNet for DiT) as a 1-D tensor."""
 
     ids: Any
+
+
+# ControlNet
+
+
+class ControlNet(ModelHandle):
+    """A ControlNetModel: residuals for a UNet's down and mid blocks, from a conditioning image."""
+
+
+@dataclass(eq=False, frozen=True)
+class Control:
+    """One ControlNet applied to a conditioning: its image (pixels in [0, 1]), the scale of its residuals, and
+    the fractions of the denoising steps between which it acts (control_guidance_start/end)."""
+
+    controlnet: ControlNet
+    image: Image
+    scale: float
+    start: float
+    end: float

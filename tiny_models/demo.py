@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from tiny_models.controlnet import make_tiny_controlnet
 from tiny_models.dit import save_tiny_dit
 from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
 from tiny_models.sd import make_tiny_sd
@@ -64,6 +65,8 @@ class DemoSystem:
 
 
 SD = DemoModel("tiny-sd-demo", "tiny Stable Diffusion", make_tiny_sd)
+SD_CONTROLNET = DemoModel("tiny-sd-controlnet-demo", "tiny ControlNet for the tiny Stable Diffusion",
+                          make_tiny_controlnet)
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -71,10 +74,12 @@ VQ = DemoModel("tiny-vq-demo", "tiny VQ-Diffusion", save_tiny_vq_diffusion)
 
 # Params are the workflows' defaults except where those would take minutes on a CPU: unCLIP's 512² decoder.
 SYSTEMS = {
-    "sd": DemoSystem((SD,), (
+    "sd": DemoSystem((SD, SD_CONTROLNET), (
         DemoRun("sd_txt2img.json", (("model", SD.name),)),
         DemoRun("sd_img2img.json", (("model", SD.name), ("image", DEMO_IMAGE))),
         DemoRun("sd_unet_step_loop.json", (("model", SD.name),)),
+        DemoRun("sd_controlnet.json", (("model", SD.name), ("controlnet", SD_CONTROLNET.name),
+                                       ("image", DEMO_IMAGE))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (
@@ -103,7 +108,7 @@ def ensure_models(systems: list[DemoSystem], models_dir: Path) -> Iterator[str]:
     for system in systems:
         for model in system.models:
             folder = models_dir / model.name
-            if (folder / "model_index.json").is_file():
+            if (folder / "model_index.json").is_file() or (folder / "config.json").is_file():  # a pipeline, a model
                 yield f"{folder}: already built"
                 continue
             if folder.exists():
@@ -131,7 +136,7 @@ def _build_into(folder: Path, build: Callable[[Path], Any]) -> None:
 
 
 def ensure_demo_image(input_dir: Path) -> str:
-    """The picture sd_img2img starts from, in the input folder (an existing one is kept)."""
+    """The picture sd_img2img starts from and sd_controlnet takes its edges of, in the input folder (an existing one is kept)."""
     from PIL import Image
 
     path = input_dir / DEMO_IMAGE
@@ -143,7 +148,7 @@ def ensure_demo_image(input_dir: Path) -> str:
                       for y in range(side) for x in range(side)])
     input_dir.mkdir(parents=True, exist_ok=True)
     gradient.save(path)
-    return f"wrote {path} (the picture sd_img2img starts from)"
+    return f"wrote {path} (the picture sd_img2img starts from, sd_controlnet takes its edges)"
 
 
 def run_lines(systems: list[DemoSystem], workflows: Path, models_dir: Path = DEFAULT_MODELS_DIR,
