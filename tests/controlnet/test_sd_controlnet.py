@@ -118,7 +118,7 @@ def test_the_controlnet_changes_the_image(tiny_sd, tiny_controlnets, input_folde
 
 def test_a_single_file_controlnet_loads_the_same_weights(tiny_controlnets, tmp_path):
     from nodeflow import Context, Folders
-    from nodeflow.models import ModelService
+    from nodeflow.model_service import ModelService
     from nodes.controlnet import load_controlnet, load_controlnet_checkpoint
     from tiny_models.controlnet import write_controlnet_checkpoint
 
