@@ -53,10 +53,10 @@ def test_every_printed_line_runs_offline_quietly_and_writes_its_output(demo_fold
                             env=OFFLINE, capture_output=True, text=True, timeout=600)
     assert result.stderr == ""  # no error, no library warning, no progress bar off a terminal
     printed = result.stdout.splitlines()
-    assert printed.count("exit 0") == len(lines) == 8
+    assert printed.count("exit 0") == len(lines) == 9
     written = [demo_folder / line for line in printed if not line.startswith("exit ")]
-    assert len(written) == 8 and all(path.is_file() for path in written)
-    assert sorted(path.suffix for path in written) == [".png"] * 7 + [".safetensors"]
+    assert len(written) == 9 and all(path.is_file() for path in written)
+    assert sorted(path.suffix for path in written) == [".png"] * 8 + [".safetensors"]
 
 
 def test_demo_skips_what_is_already_built(demo_folder, monkeypatch, capsys):

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 from tiny_models.controlnet import make_tiny_controlnet
 from tiny_models.dit import save_tiny_dit
 from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
+from tiny_models.lora import write_tiny_lora
 from tiny_models.sd import make_tiny_sd
 from tiny_models.vq import save_tiny_vq_diffusion
 
@@ -31,9 +32,15 @@ DEMO_IMAGE_SIZE = 32  # the tiny SD model's own size
 
 @dataclass(frozen=True)
 class DemoModel:
-    name: str  # its folder in the models folder
+    name: str  # its folder in the models folder, or its file (a LoRA's .safetensors)
     what: str
     build: Callable[[Path], Any]
+
+    def built_in(self, models_dir: Path) -> bool:
+        path = models_dir / self.name
+        if path.suffix == ".safetensors":
+            return path.is_file()
+        return (path / "model_index.json").is_file() or (path / "config.json").is_file()  # a pipeline, a model
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class DemoSystem:
 SD = DemoModel("tiny-sd-demo", "tiny Stable Diffusion", make_tiny_sd)
 SD_CONTROLNET = DemoModel("tiny-sd-controlnet-demo", "tiny ControlNet for the tiny Stable Diffusion",
                           make_tiny_controlnet)
+SD_LORA = DemoModel("tiny-sd-demo-lora.safetensors", "tiny LoRA for the tiny Stable Diffusion",
+                    lambda path: write_tiny_lora(path.parent / SD.name, path))  # built after SD, beside it
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -74,12 +83,13 @@ VQ = DemoModel("tiny-vq-demo", "tiny VQ-Diffusion", save_tiny_vq_diffusion)
 
 # Params are the workflows' defaults except where those would take minutes on a CPU: unCLIP's 512² decoder.
 SYSTEMS = {
-    "sd": DemoSystem((SD, SD_CONTROLNET), (
+    "sd": DemoSystem((SD, SD_CONTROLNET, SD_LORA), (
         DemoRun("sd_txt2img.json", (("model", SD.name),)),
         DemoRun("sd_img2img.json", (("model", SD.name), ("image", DEMO_IMAGE))),
         DemoRun("sd_unet_step_loop.json", (("model", SD.name),)),
         DemoRun("sd_controlnet.json", (("model", SD.name), ("controlnet", SD_CONTROLNET.name),
                                        ("image", DEMO_IMAGE))),
+        DemoRun("sd_lora.json", (("model", SD.name), ("lora", SD_LORA.name))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (
@@ -108,7 +118,7 @@ def ensure_models(systems: list[DemoSystem], models_dir: Path) -> Iterator[str]:
     for system in systems:
         for model in system.models:
             folder = models_dir / model.name
-            if (folder / "model_index.json").is_file() or (folder / "config.json").is_file():  # a pipeline, a model
+            if model.built_in(models_dir):
                 yield f"{folder}: already built"
                 continue
             if folder.exists():
@@ -130,6 +140,8 @@ def _build_into(folder: Path, build: Callable[[Path], Any]) -> None:
         build(scratch)
         scratch.rename(folder)
     finally:
+        if scratch.is_file():
+            scratch.unlink()
         shutil.rmtree(scratch, ignore_errors=True)
         if showed_bars:
             transformers_logging.enable_progress_bar()
