@@ -63,3 +63,13 @@ def test_two_loras_on_one_base_model_do_not_see_each_other(new_runner):
     assert np.array_equal(first_after, new_runner().image("sd_lora.json", lora="first.safetensors",
                                                           lora_strength=0.8, steps=3))
     assert np.array_equal(second, new_runner().image("sd_lora.json", lora="second.safetensors", lora_strength=0.8))
+
+
+def test_a_lora_run_after_the_base_model_was_dropped_gives_the_same_image(new_runner):
+    shared = new_runner()
+    before = shared.image("sd_lora.json", lora="first.safetensors", lora_strength=0.8)
+    assert shared.executor.models.unload() > 0  # the base modules go; the cached handles stay
+    after = shared.image("sd_lora.json", lora="first.safetensors", lora_strength=0.8, steps=3)
+    assert np.array_equal(after, new_runner().image("sd_lora.json", lora="first.safetensors", lora_strength=0.8,
+                                                    steps=3))
+    assert not np.array_equal(before, after)
