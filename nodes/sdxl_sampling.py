@@ -26,8 +26,17 @@ def _time_ids(unet: SDXLUNet, conditioning: SDXLConditioning, image_size: tuple[
         ids = [*original, *conditioning.crops_coords_top_left, conditioning.aesthetic_score]
     else:
         ids = [*original, *conditioning.crops_coords_top_left, *(conditioning.target_size or image_size)]
-    expected = unet.config["projection_class_embeddings_input_dim"] - unet.config["addition_time_embed_dim"] * len(ids)
-    return torch.tensor([ids], dtype=dtype), expected
+    return torch.tensor([ids], dtype=dtype)
+
+
+def _check_pooled(unet: SDXLUNet, positive: SDXLConditioning, id_count: int) -> None:
+    """The UNet's added embedding reads the pooled text embeds and the time ids side by side: their widths must add
+    up, as the pipelines check."""
+    width = unet.config["projection_class_embeddings_input_dim"] - unet.config["addition_time_embed_dim"] * id_count
+    if width != positive.pooled.shape[-1]:
+        raise ValueError(f"input 'positive': this UNet takes {width}-wide pooled embeds with "
+                         f"{'an aesthetic score' if unet.requires_aesthetics_score else 'a target size'}, got "
+                         f"{positive.pooled.shape[-1]}: encode with the text encoders of the same model")
 
 
 def _sdxl_guidance(unet: SDXLUNet, positive: SDXLConditioning, negative: SDXLConditioning | None, scale: float,
@@ -38,16 +47,13 @@ def _sdxl_guidance(unet: SDXLUNet, positive: SDXLConditioning, negative: SDXLCon
 
     guided = _guided(unet, scale)
     image_size = (latents.shape[-2] * unet.vae_scale_factor, latents.shape[-1] * unet.vae_scale_factor)
-    time_ids, pooled_width = _time_ids(unet, positive, image_size, positive.embeds.dtype)
-    if pooled_width != positive.pooled.shape[-1]:
-        raise ValueError(f"input 'positive': this UNet takes {pooled_width}-wide pooled embeds with "
-                         f"{'an aesthetic score' if unet.requires_aesthetics_score else 'a target size'}, got "
-                         f"{positive.pooled.shape[-1]}: encode with the text encoders of the same model")
+    time_ids = _time_ids(unet, positive, image_size, positive.embeds.dtype)
+    _check_pooled(unet, positive, time_ids.shape[-1])
     embeds, pooled = positive.embeds, positive.pooled
     if guided:
         if negative is None:
             raise ValueError("guidance_scale > 1 needs a negative conditioning: link an encoded (maybe empty) prompt")
-        negative_ids, _ = _time_ids(unet, negative, image_size, positive.embeds.dtype)
+        negative_ids = _time_ids(unet, negative, image_size, positive.embeds.dtype)
         zeros = negative.empty_prompt and unet.force_zeros_for_empty_prompt
         negative_embeds = torch.zeros_like(embeds) if zeros else negative.embeds
         negative_pooled = torch.zeros_like(pooled) if zeros else negative.pooled
