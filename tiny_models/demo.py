@@ -1,6 +1,6 @@
 """The demo models of `nodeflow demo`, and the `nodeflow run` line that runs each shipped workflow on them.
 
-    python -m tiny_models.demo [sd|dit|unclip|vq|all] [--models-dir DIR] [--input-dir DIR]   # = nodeflow demo
+    python -m tiny_models.demo [sd|sdxl|dit|unclip|vq|all] [--models-dir DIR] [--input-dir DIR]   # = nodeflow demo
 
 Every model is built in code with RANDOM weights (its images are noise-like
 patterns, not pictures), so that every shipped workflow runs offline in seconds
@@ -20,12 +20,13 @@ from typing import Any, Callable, Iterator
 from tiny_models.dit import save_tiny_dit
 from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
 from tiny_models.sd import make_tiny_sd
+from tiny_models.sdxl import make_tiny_sdxl, make_tiny_sdxl_refiner
 from tiny_models.vq import save_tiny_vq_diffusion
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_INPUT_DIR = Path("input")
 DEMO_IMAGE = "demo.png"
-DEMO_IMAGE_SIZE = 32  # the tiny SD model's own size
+DEMO_IMAGE_SIZE = 32  # the tiny SD and SDXL models' own size
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class DemoSystem:
 
 
 SD = DemoModel("tiny-sd-demo", "tiny Stable Diffusion", make_tiny_sd)
+SDXL = DemoModel("tiny-sdxl-demo", "tiny SDXL base", make_tiny_sdxl)
+SDXL_REFINER = DemoModel("tiny-sdxl-refiner-demo", "tiny SDXL refiner", make_tiny_sdxl_refiner)
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -75,6 +78,11 @@ SYSTEMS = {
         DemoRun("sd_txt2img.json", (("model", SD.name),)),
         DemoRun("sd_img2img.json", (("model", SD.name), ("image", DEMO_IMAGE))),
         DemoRun("sd_unet_step_loop.json", (("model", SD.name),)),
+    )),
+    "sdxl": DemoSystem((SDXL, SDXL_REFINER), (
+        DemoRun("sdxl_txt2img.json", (("model", SDXL.name),)),
+        DemoRun("sdxl_img2img.json", (("model", SDXL.name), ("image", DEMO_IMAGE))),
+        DemoRun("sdxl_base_refiner.json", (("model", SDXL.name), ("refiner_model", SDXL_REFINER.name))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (
