@@ -58,6 +58,7 @@ class _Guidance(NamedTuple):
     rescale: float
     timestep_cond: Any
     controls: tuple = ()  # PreparedControl entries: the ControlNets of the conditioning, images prepared
+    added_cond_kwargs: dict[str, Any] | None = None  # SDXL: {"text_embeds": pooled, "time_ids": size/crop ids}
 
 
 def _guidance(unet: UNet, positive: Conditioning, negative: Conditioning | None, scale: float, rescale: float,
@@ -77,7 +78,7 @@ def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidan
     model_input = instance.scale_model_input(model_input, t)
     residuals = control_residuals(controls or [], model_input, t, guidance.embeds, step, steps)
     noise_pred = module(model_input, t, encoder_hidden_states=guidance.embeds, timestep_cond=guidance.timestep_cond,
-                        return_dict=False, **residuals)[0]
+                        added_cond_kwargs=guidance.added_cond_kwargs, return_dict=False, **residuals)[0]
     if guidance.guided:
         noise_uncond, noise_text = noise_pred.chunk(2)
         noise_pred = noise_uncond + guidance.scale * (noise_text - noise_uncond)

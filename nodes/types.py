@@ -156,3 +156,33 @@ class Control:
     scale: float
     start: float
     end: float
+
+
+# --- SDXL ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class SDXLUNet(ModelHandle):
+    """An SDXL UNet2DConditionModel (added "text_time" conditioning: pooled text embeds + size/crop ids), with the
+    pipeline settings its folder records: whether it takes an aesthetic score instead of the target size (refiner),
+    whether an empty negative prompt means zeros, and the VAE's pixels per latent (for the default sizes)."""
+
+    requires_aesthetics_score: bool = False
+    force_zeros_for_empty_prompt: bool = True
+    vae_scale_factor: int = 8
+
+
+@dataclass(eq=False)
+class SDXLConditioning:
+    """SDXL text conditioning: both encoders' hidden states side by side, the second's pooled projection, and the
+    size and crop conditioning (sizes are (height, width); None means the image's size). `empty_prompt` marks the
+    pipeline's "no negative prompt", which the model may turn into zeros."""
+
+    embeds: Any
+    pooled: Any
+    empty_prompt: bool = False
+    original_size: tuple[int, int] | None = None
+    crops_coords_top_left: tuple[int, int] = (0, 0)
+    target_size: tuple[int, int] | None = None
+    aesthetic_score: float = 6.0
+    controls: tuple = ()

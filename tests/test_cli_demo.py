@@ -16,6 +16,7 @@ from nodeflow.cli import EXIT_OK, main
 from tiny_models import demo
 
 REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "workflows"
 OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
 # Runs each line read from stdin as the `nodeflow` command would, all in one process to pay the imports once.
 RUN_LINES = """
@@ -42,7 +43,7 @@ def demo_folder(tmp_path_factory) -> Path:
 
 
 def test_demo_builds_every_demo_model_and_the_img2img_picture(demo_folder):
-    names = ["tiny-sd-demo", "tiny-dit-demo", "tiny-prior-demo", "tiny-kandinsky-demo", "tiny-vq-demo"]
+    names = ["tiny-sd-demo", "tiny-sdxl-demo", "tiny-sdxl-refiner-demo", "tiny-dit-demo", "tiny-prior-demo", "tiny-kandinsky-demo", "tiny-vq-demo"]
     assert all((demo_folder / "models" / name / "model_index.json").is_file() for name in names)
     assert (demo_folder / "input" / demo.DEMO_IMAGE).is_file()
 
@@ -53,10 +54,11 @@ def test_every_printed_line_runs_offline_quietly_and_writes_its_output(demo_fold
                             env=OFFLINE, capture_output=True, text=True, timeout=600)
     assert result.stderr == ""  # no error, no library warning, no progress bar off a terminal
     printed = result.stdout.splitlines()
-    assert printed.count("exit 0") == len(lines) == 9
+    shipped = len(list(SHIPPED.glob("*.json")))
+    assert printed.count("exit 0") == len(lines) == shipped
     written = [demo_folder / line for line in printed if not line.startswith("exit ")]
-    assert len(written) == 9 and all(path.is_file() for path in written)
-    assert sorted(path.suffix for path in written) == [".png"] * 8 + [".safetensors"]
+    assert len(written) == shipped and all(path.is_file() for path in written)
+    assert sorted(path.suffix for path in written) == [".png"] * (shipped - 1) + [".safetensors"]  # prior_only
 
 
 def test_demo_skips_what_is_already_built(demo_folder, monkeypatch, capsys):
@@ -96,7 +98,7 @@ def test_readme_workflow_table_gives_the_demo_lines():
 @pytest.mark.parametrize("module, kind, written", [
     ("sd", None, "model_index.json"), ("dit", None, "model_index.json"), ("vq", None, "model_index.json"),
     ("kandinsky", "prior", "model_index.json"), ("kandinsky", "decoder", "model_index.json"),
-    ("clip", None, "vocab.json"),
+    ("sdxl", "sdxl", "model_index.json"), ("sdxl", "sdxl-refiner", "model_index.json"), ("clip", None, "vocab.json"),
 ])
 def test_each_tiny_model_module_builds_into_the_folder_it_is_given(module, kind, written, tmp_path, capsys):
     from importlib import import_module

@@ -1,6 +1,6 @@
 """The demo models of `nodeflow demo`, and the `nodeflow run` line that runs each shipped workflow on them.
 
-    python -m tiny_models.demo [sd|dit|unclip|vq|all] [--models-dir DIR] [--input-dir DIR]   # = nodeflow demo
+    python -m tiny_models.demo [sd|sdxl|dit|unclip|vq|all] [--models-dir DIR] [--input-dir DIR]   # = nodeflow demo
 
 Every model is built in code with RANDOM weights (its images are noise-like
 patterns, not pictures), so that every shipped workflow runs offline in seconds
@@ -22,12 +22,13 @@ from tiny_models.dit import save_tiny_dit
 from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
 from tiny_models.lora import write_tiny_lora
 from tiny_models.sd import make_tiny_sd
+from tiny_models.sdxl import make_tiny_sdxl, make_tiny_sdxl_refiner
 from tiny_models.vq import save_tiny_vq_diffusion
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_INPUT_DIR = Path("input")
 DEMO_IMAGE = "demo.png"
-DEMO_IMAGE_SIZE = 32  # the tiny SD model's own size
+DEMO_IMAGE_SIZE = 32  # the tiny SD and SDXL models' own size
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ SD_CONTROLNET = DemoModel("tiny-sd-controlnet-demo", "tiny ControlNet for the ti
                           make_tiny_controlnet)
 SD_LORA = DemoModel("tiny-sd-demo-lora.safetensors", "tiny LoRA for the tiny Stable Diffusion",
                     lambda path: write_tiny_lora(path.parent / SD.name, path))  # built after SD, beside it
+SDXL = DemoModel("tiny-sdxl-demo", "tiny SDXL base", make_tiny_sdxl)
+SDXL_REFINER = DemoModel("tiny-sdxl-refiner-demo", "tiny SDXL refiner", make_tiny_sdxl_refiner)
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -90,6 +93,11 @@ SYSTEMS = {
         DemoRun("sd_controlnet.json", (("model", SD.name), ("controlnet", SD_CONTROLNET.name),
                                        ("image", DEMO_IMAGE))),
         DemoRun("sd_lora.json", (("model", SD.name), ("lora", SD_LORA.name))),
+    )),
+    "sdxl": DemoSystem((SDXL, SDXL_REFINER), (
+        DemoRun("sdxl_txt2img.json", (("model", SDXL.name),)),
+        DemoRun("sdxl_img2img.json", (("model", SDXL.name), ("image", DEMO_IMAGE))),
+        DemoRun("sdxl_base_refiner.json", (("model", SDXL.name), ("refiner_model", SDXL_REFINER.name))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (
