@@ -76,7 +76,8 @@ def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidan
 
     model_input = torch.cat([latents] * 2) if guidance.guided else latents
     model_input = instance.scale_model_input(model_input, t)
-    residuals = control_residuals(controls or [], model_input, t, guidance.embeds, step, steps)
+    residuals = control_residuals(controls or [], model_input, t, guidance.embeds, step, steps,
+                                  guidance.added_cond_kwargs)
     noise_pred = module(model_input, t, encoder_hidden_states=guidance.embeds, timestep_cond=guidance.timestep_cond,
                         added_cond_kwargs=guidance.added_cond_kwargs, return_dict=False, **residuals)[0]
     if guidance.guided:

@@ -64,7 +64,7 @@ def _sdxl_guidance(unet: SDXLUNet, positive: SDXLConditioning, negative: SDXLCon
     added = {"text_embeds": pooled.repeat_interleave(batch, 0).to(device),
              "time_ids": time_ids.repeat_interleave(batch, 0).to(device)}
     return _Guidance(embeds.repeat_interleave(batch, 0).to(device), guided, scale, rescale,
-                     _timestep_cond(unet, scale, latents), added)
+                     _timestep_cond(unet, scale, latents), added_cond_kwargs=added)
 
 
 def _cut_at(instance: Any, fraction: float) -> int:
