@@ -136,3 +136,28 @@ class ClassLabels:
     """Integer class ids (ImageNet for DiT) as a 1-D tensor."""
 
     ids: Any
+
+
+# Inpainting
+
+
+@dataclass(eq=False)
+class Mask:
+    """Masks as a float tensor (B, 1, H, W) in [0, 1] on the CPU: 1 (white in a mask image) = repaint, 0 = keep."""
+
+    values: Any
+
+
+@dataclass(eq=False)
+class InpaintLatents:
+    """What StableDiffusionInpaintPipeline prepares before its loop, at latent size: the noise, the mask
+    (1 = repaint), the latents of the image with its masked part blanked, and the latents of the whole image
+    (None where neither the start nor a plain UNet's blend needs them). `generator_state` continues the seed's
+    stream after these draws."""
+
+    noise: Any
+    mask: Any
+    masked_image_latents: Any
+    image_latents: Any
+    strength: float
+    generator_state: Any
