@@ -8,17 +8,18 @@ the known region is put back, re-noised to the next timestep. The random draws c
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal, NamedTuple
 
 from pydantic import Field
 
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodes.folder_inputs import InputImage
+from nodes.image import to_pil
 from nodes.latents import Seed, vae_scale_factor
 from nodes.sampling import Guidance, _guidance, _loop
 from nodes.schedulers import Steps, generator_state, set_steps
-from nodes.types import VAE, Conditioning, Image, InpaintLatents, Latents, Mask, Scheduler, UNet
+from nodes.types import VAE, Conditioning, Image, InpaintCrop, InpaintLatents, Latents, Mask, Scheduler, UNet
 from nodes.vae import encode_normalized
 
 MaskChannel = Literal["auto", "alpha", "luminance", "red", "green", "blue"]
@@ -74,23 +75,22 @@ def _takes_mask(unet: UNet, latent: int) -> bool:
 @node("inpaint.encode", category="latent", version="1.0.0", output="latents", display_name="VAE Encode (Inpaint)")
 def encode_for_inpaint(
     ctx: Context, vae: VAE, unet: UNet, image: Image, mask: Mask, seed: Seed = 0, strength: Strength = 1.0,
-    mask_blur: Annotated[int, Field(ge=0, le=256)] = 0,
+    mask_blur: Annotated[int, Field(ge=0, le=256)] = 0, padding_mask_crop: Annotated[int, Field(ge=0)] = 0,
 ) -> InpaintLatents:
     """What the inpaint pipeline prepares from `image` and `mask` (at the image's size, rounded down to the
     VAE factor), drawing from a CPU generator seeded with `seed`: the image's latents (when `strength` < 1
     or the UNet is a plain one), the noise, then the latents of the image with the masked part blanked.
     The mask is binarized at 0.5 after a Gaussian blur of radius `mask_blur` (0: none), as
-    `mask_processor.blur` then the pipeline do. `strength` is how far the denoise goes: 1 starts from pure
-    noise."""
+    `mask_processor.blur` then the pipeline do. `padding_mask_crop` > 0 works on a crop around the mask with
+    that margin, scaled to the image's size (link "Paste Inpainted Crop" after the decode). `strength` is how
+    far the denoise goes: 1 starts from pure noise."""
     import torch
     import torch.nn.functional as F
-    from diffusers.image_processor import VaeImageProcessor
     from diffusers.utils.torch_utils import randn_tensor
 
     factor = vae_scale_factor(vae)
-    init_image = VaeImageProcessor(vae_scale_factor=factor).preprocess(image.pixels)
+    init_image, mask_condition, crop = _prepare_pixels(image, mask, factor, mask_blur, padding_mask_crop)
     batch, _, height, width = init_image.shape
-    mask_condition = _mask_condition(mask, factor, mask_blur, height, width)
     if batch % mask_condition.shape[0]:
         raise ValueError(f"input 'mask': {mask_condition.shape[0]} masks for {batch} images; give one mask, "
                          "or as many as images")
@@ -105,20 +105,54 @@ def encode_for_inpaint(
     masked_image = (init_image * (mask_condition < 0.5)).to(dtype=dtype)
     masked_image_latents = encode_normalized(ctx, vae, masked_image, generator).to(ctx.device, dtype)
     latent_mask = latent_mask.repeat(batch // latent_mask.shape[0], 1, 1, 1)
-    return InpaintLatents(noise, latent_mask, masked_image_latents, image_latents, strength, generator.get_state())
+    return InpaintLatents(noise, latent_mask, masked_image_latents, image_latents, strength, generator.get_state(),
+                          crop)
 
 
-def _mask_condition(mask: Mask, factor: int, blur: int, height: int, width: int) -> Any:
-    """The pipeline's mask processing on PIL masks (exact for masks read from 8-bit files): blur, grayscale,
-    resize to the image, binarize."""
-    from diffusers.image_processor import VaeImageProcessor
+class _Pixels(NamedTuple):
+    init_image: Any  # (B, 3, H, W) in [-1, 1]
+    mask_condition: Any  # (B, 1, H, W), binarized
+    crop: InpaintCrop | None
 
-    processor = VaeImageProcessor(vae_scale_factor=factor, do_normalize=False, do_binarize=True,
-                                  do_convert_grayscale=True)
-    pictures = VaeImageProcessor.numpy_to_pil(VaeImageProcessor.pt_to_numpy(mask.values.float().cpu()))
+
+def _prepare_pixels(image: Image, mask: Mask, factor: int, blur: int, pad: int) -> _Pixels:
+    """The pipeline's image and mask processing, on PIL masks as it does it (exact for 8-bit files): blur, the
+    crop around the mask (pad > 0), crop and resize to the image's size, binarize the mask."""
+    from diffusers.image_processor import VaeImageProcessor as Processor
+
+    images = Processor(vae_scale_factor=factor)
+    masks = Processor(vae_scale_factor=factor, do_normalize=False, do_binarize=True, do_convert_grayscale=True)
+    pictures = Processor.numpy_to_pil(Processor.pt_to_numpy(mask.values.float().cpu()))
     if blur:
-        pictures = [processor.blur(picture, blur_factor=blur) for picture in pictures]
-    return processor.preprocess(pictures, height=height, width=width)
+        pictures = [masks.blur(picture, blur_factor=blur) for picture in pictures]
+    if not pad:
+        init_image = images.preprocess(image.pixels)
+        return _Pixels(init_image, masks.preprocess(pictures, *init_image.shape[-2:]), None)
+    if len(pictures) != 1:
+        raise ValueError(f"input 'padding_mask_crop': a crop takes one mask, not {len(pictures)}")
+    height, width = images.get_default_height_width(image.pixels)
+    coords = masks.get_crop_region(pictures[0], width, height, pad=pad)
+    init_image = images.preprocess(to_pil(image), height, width, crops_coords=coords, resize_mode="fill")
+    mask_condition = masks.preprocess(pictures, height, width, crops_coords=coords, resize_mode="fill")
+    used_mask = Processor.numpy_to_pt(Processor.pil_to_numpy(pictures))
+    return _Pixels(init_image, mask_condition, InpaintCrop(coords, image.pixels, used_mask))
+
+
+@node("inpaint.paste_crop", category="image", version="1.0.0", display_name="Paste Inpainted Crop")
+def paste_crop(image: Image, latents: InpaintLatents) -> Image:
+    """The inpaint pipeline's last step under `padding_mask_crop`: the repainted crop scaled back into the
+    original image, which stays as it was outside the mask (`apply_overlay`). Without a crop, `image` as is."""
+    from diffusers.image_processor import VaeImageProcessor as Processor
+
+    crop = latents.crop
+    if crop is None:
+        return image
+    processor = Processor()
+    originals = to_pil(Image(crop.original))
+    masks = Processor.numpy_to_pil(Processor.pt_to_numpy(crop.mask))
+    pasted = [processor.apply_overlay(masks[i % len(masks)], originals[i % len(originals)], repainted, crop.coords)
+              for i, repainted in enumerate(to_pil(image))]
+    return Image(Processor.numpy_to_pt(Processor.pil_to_numpy(pasted)))
 
 
 def _strength_timesteps(instance: Any, steps: int, strength: float) -> Any:

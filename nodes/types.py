@@ -149,11 +149,21 @@ class Mask:
 
 
 @dataclass(eq=False)
+class InpaintCrop:
+    """Where `padding_mask_crop` cut the image, (x1, y1, x2, y2), with the original pixels (B, 3, H, W) and the
+    mask as used (B, 1, H, W), to paste the repainted crop back into the original."""
+
+    coords: tuple[int, int, int, int]
+    original: Any
+    mask: Any
+
+
+@dataclass(eq=False)
 class InpaintLatents:
     """What StableDiffusionInpaintPipeline prepares before its loop, at latent size: the noise, the mask
     (1 = repaint), the latents of the image with its masked part blanked, and the latents of the whole image
     (None where neither the start nor a plain UNet's blend needs them). `generator_state` continues the seed's
-    stream after these draws."""
+    stream after these draws; `crop` is set when the work was done on a crop around the mask."""
 
     noise: Any
     mask: Any
@@ -161,3 +171,4 @@ class InpaintLatents:
     image_latents: Any
     strength: float
     generator_state: Any
+    crop: InpaintCrop | None = None

@@ -123,11 +123,19 @@ def test_mask_blur_equals_pipeline_with_mask_processor_blur(tiny_sd_inpaint, inp
     assert_same_pixels(mine, _theirs(inpaint_components, picture, blurred))
 
 
+def test_padding_mask_crop_equals_pipeline(tiny_sd_inpaint, inpaint_components, tmp_path, input_dir, picture,
+                                           mask_image):
+    mine = _ours(tiny_sd_inpaint, tmp_path, input_dir, padding_mask_crop=2, seed=3, steps=4, guidance_scale=5.0,
+                 negative_prompt="grey")
+    assert_same_pixels(mine, _theirs(inpaint_components, picture, mask_image, padding_mask_crop=2))
+
+
 def test_inpaint_workflow_defaults_are_the_pipeline_defaults():
     from diffusers import StableDiffusionInpaintPipeline
 
     nodes = json.loads((WORKFLOWS / "sd_inpaint.json").read_text())["nodes"]
     encode, denoise = nodes["encode_image"]["inputs"], nodes["denoise"]["inputs"]
     defaults = {n: p.default for n, p in inspect.signature(StableDiffusionInpaintPipeline.__call__).parameters.items()}
-    assert (denoise["steps"], encode["strength"], denoise["guidance_scale"]) == (
-        defaults["num_inference_steps"], defaults["strength"], defaults["guidance_scale"])
+    assert (denoise["steps"], encode["strength"], denoise["guidance_scale"], encode["padding_mask_crop"] or None) == (
+        defaults["num_inference_steps"], defaults["strength"], defaults["guidance_scale"],
+        defaults["padding_mask_crop"])
