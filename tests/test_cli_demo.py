@@ -41,10 +41,12 @@ def demo_folder(tmp_path_factory) -> Path:
     return folder
 
 
-def test_demo_builds_every_demo_model_and_the_img2img_picture(demo_folder):
-    names = ["tiny-sd-demo", "tiny-dit-demo", "tiny-prior-demo", "tiny-kandinsky-demo", "tiny-vq-demo"]
+def test_demo_builds_every_demo_model_the_img2img_picture_and_the_inpainting_mask(demo_folder):
+    names = ["tiny-sd-demo", "tiny-sd-inpaint-demo", "tiny-dit-demo", "tiny-prior-demo", "tiny-kandinsky-demo",
+             "tiny-vq-demo"]
     assert all((demo_folder / "models" / name / "model_index.json").is_file() for name in names)
     assert (demo_folder / "input" / demo.DEMO_IMAGE).is_file()
+    assert (demo_folder / "input" / demo.DEMO_MASK).is_file()
 
 
 def test_every_printed_line_runs_offline_quietly_and_writes_its_output(demo_folder):
@@ -53,10 +55,10 @@ def test_every_printed_line_runs_offline_quietly_and_writes_its_output(demo_fold
                             env=OFFLINE, capture_output=True, text=True, timeout=600)
     assert result.stderr == ""  # no error, no library warning, no progress bar off a terminal
     printed = result.stdout.splitlines()
-    assert printed.count("exit 0") == len(lines) == 7
+    assert printed.count("exit 0") == len(lines) == 8
     written = [demo_folder / line for line in printed if not line.startswith("exit ")]
-    assert len(written) == 7 and all(path.is_file() for path in written)
-    assert sorted(path.suffix for path in written) == [".png"] * 6 + [".safetensors"]
+    assert len(written) == 8 and all(path.is_file() for path in written)
+    assert sorted(path.suffix for path in written) == [".png"] * 7 + [".safetensors"]
 
 
 def test_demo_skips_what_is_already_built(demo_folder, monkeypatch, capsys):
@@ -82,7 +84,7 @@ def test_demo_lines_run_every_shipped_workflow():
 
 
 def test_demo_lines_name_folders_that_are_not_the_defaults():
-    txt2img, img2img, _ = demo.run_lines(demo.chosen("sd"), Path("workflows"), Path("elsewhere"), Path("pictures"))
+    txt2img, img2img, *_ = demo.run_lines(demo.chosen("sd"), Path("workflows"), Path("elsewhere"), Path("pictures"))
     assert txt2img.endswith("--param model=tiny-sd-demo --models-dir elsewhere")
     assert img2img.endswith("--param image=demo.png --models-dir elsewhere --input-dir pictures")
 

@@ -59,7 +59,7 @@ def make_tiny_sd_inpaint(folder: str | Path, seed: int = 0) -> Path:
 def main(argv: list[str] | None = None) -> int:
     from tiny_models.command import build_command
 
-    return build_command("tiny_models.sd", {"sd": make_tiny_sd, "sd-inpaint": make_tiny_sd_inpaint}, argv)
+    return build_command("tiny_models.sd", {"sd": make_tiny_sd}, argv)
 
 
 if __name__ == "__main__":
