@@ -16,6 +16,7 @@ from tests.sd.conftest import WORKFLOWS, assert_same_pixels, make_pipeline, run_
 
 PROMPT = "a red house"
 SIDE = 32
+SEED, STEPS = 3, 4
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,8 @@ def input_dir(tmp_path, picture, mask_image) -> Path:
 
 
 def _ours(model: Path, tmp_path: Path, input_dir: Path, **params) -> np.ndarray:
-    params = {"image": "start.png", "mask": "mask.png", "prompt": PROMPT, **params}
+    params = {"image": "start.png", "mask": "mask.png", "prompt": PROMPT, "seed": SEED, "steps": STEPS,
+              "guidance_scale": 5.0, "negative_prompt": "grey", **params}
     return run_workflow("sd_inpaint", tmp_path / "out", "--input-dir", str(input_dir), model=model, **params)
 
 
@@ -67,10 +69,9 @@ def _theirs(components: dict, picture, mask, scheduler: str | None = None, **cal
     from diffusers import StableDiffusionInpaintPipeline
 
     pipeline = make_pipeline(StableDiffusionInpaintPipeline, components, scheduler)
-    call = {"num_inference_steps": 4, "guidance_scale": 5.0, "negative_prompt": "grey", "strength": 1.0, **call}
-    seed = call.pop("seed", 3)
+    call = {"num_inference_steps": STEPS, "guidance_scale": 5.0, "negative_prompt": "grey", **call}
     return pipeline(PROMPT, image=picture, mask_image=mask, height=SIDE, width=SIDE,
-                    generator=torch.Generator().manual_seed(seed), **call).images[0]
+                    generator=torch.Generator().manual_seed(SEED), **call).images[0]
 
 
 RUNS = {  # id: (our params, the pipeline's arguments)
@@ -84,7 +85,6 @@ SCHEDULER_CLASSES = {"euler_ancestral": "EulerAncestralDiscreteScheduler"}
 
 def _pair(run: str) -> tuple[dict, dict, str | None]:
     ours, theirs = RUNS[run]
-    ours = {"seed": 3, "steps": 4, "guidance_scale": 5.0, "negative_prompt": "grey", **ours}
     return ours, theirs, SCHEDULER_CLASSES.get(ours.get("scheduler", ""))
 
 
@@ -108,15 +108,13 @@ def test_mask_blur_equals_pipeline_with_mask_processor_blur(tiny_sd_inpaint, inp
     from diffusers import StableDiffusionInpaintPipeline
 
     blurred = StableDiffusionInpaintPipeline(**inpaint_components).mask_processor.blur(mask_image, blur_factor=3)
-    mine = _ours(tiny_sd_inpaint, tmp_path, input_dir, mask_blur=3, seed=3, steps=4, guidance_scale=5.0,
-                 negative_prompt="grey")
+    mine = _ours(tiny_sd_inpaint, tmp_path, input_dir, mask_blur=3)
     assert_same_pixels(mine, _theirs(inpaint_components, picture, blurred))
 
 
 def test_padding_mask_crop_equals_pipeline(tiny_sd_inpaint, inpaint_components, tmp_path, input_dir, picture,
                                            mask_image):
-    mine = _ours(tiny_sd_inpaint, tmp_path, input_dir, padding_mask_crop=2, seed=3, steps=4, guidance_scale=5.0,
-                 negative_prompt="grey")
+    mine = _ours(tiny_sd_inpaint, tmp_path, input_dir, padding_mask_crop=2)
     assert_same_pixels(mine, _theirs(inpaint_components, picture, mask_image, padding_mask_crop=2))
 
 
