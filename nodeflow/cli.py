@@ -304,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("system", nargs="?", default="all", choices=[*DEMO_SYSTEMS, "all"],
                       help="which system's models to build (default all)")
     demo.add_argument("--models-dir", default="models", help="folder to build them in (default ./models)")
-    demo.add_argument("--input-dir", default="input", help="folder for the demo picture of img2img (default ./input)")
+    demo.add_argument("--input-dir", default="input",
+                      help="folder for the demo picture of img2img and the mask of inpainting (default ./input)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the API server and web editor")

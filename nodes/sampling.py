@@ -9,7 +9,7 @@ images equal the pipeline's.
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, Callable, NamedTuple
 
 from pydantic import Field
 
@@ -59,6 +59,7 @@ class _Guidance(NamedTuple):
     timestep_cond: Any
     controls: tuple = ()  # PreparedControl entries: the ControlNets of the conditioning, images prepared
     added_cond_kwargs: dict[str, Any] | None = None  # SDXL: {"text_embeds": pooled, "time_ids": size/crop ids}
+    extra_channels: Any = None  # concatenated to the UNet input after scale_model_input (inpainting UNets)
 
 
 def _guidance(unet: UNet, positive: Conditioning, negative: Conditioning | None, scale: float, rescale: float,
@@ -78,6 +79,8 @@ def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidan
     model_input = instance.scale_model_input(model_input, t)
     residuals = control_residuals(controls or [], model_input, t, guidance.embeds, step, steps,
                                   guidance.added_cond_kwargs)
+    if guidance.extra_channels is not None:
+        model_input = torch.cat([model_input, guidance.extra_channels], dim=1)
     noise_pred = module(model_input, t, encoder_hidden_states=guidance.embeds, timestep_cond=guidance.timestep_cond,
                         added_cond_kwargs=guidance.added_cond_kwargs, return_dict=False, **residuals)[0]
     if guidance.guided:
@@ -109,7 +112,8 @@ def unet_step(
 
 
 def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any, generator: Any,
-          guidance: _Guidance, stop_at_step: int) -> Any:
+          guidance: _Guidance, stop_at_step: int, after_step: Callable[[int, Any], Any] | None = None) -> Any:
+    """The denoising loop; `after_step(i, latents)`, when given, replaces the latents after step number i."""
     import torch
 
     last = len(timesteps) if not stop_at_step else min(stop_at_step, len(timesteps))
@@ -119,6 +123,8 @@ def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any,
             ctx.check_interrupt()
             noise_pred = _predict(module, instance, latents, t, guidance, controls, i, len(timesteps))
             latents = instance.step(noise_pred, t, latents, **extra, return_dict=False)[0]
+            if after_step is not None:
+                latents = after_step(i, latents)
             ctx.progress(i + 1, last, latent_preview(latents) if ctx.wants_previews else None)
     return latents
 

@@ -186,3 +186,39 @@ class SDXLConditioning:
     target_size: tuple[int, int] | None = None
     aesthetic_score: float = 6.0
     controls: tuple = ()
+
+
+# Inpainting
+
+
+@dataclass(eq=False)
+class Mask:
+    """Masks as a float tensor (B, 1, H, W) in [0, 1] on the CPU: 1 (white in a mask image) = repaint, 0 = keep."""
+
+    values: Any
+
+
+@dataclass(eq=False)
+class InpaintCrop:
+    """Where `padding_mask_crop` cut the image, (x1, y1, x2, y2), with the original pixels (B, 3, H, W) and the
+    mask as used (B, 1, H, W), to paste the repainted crop back into the original."""
+
+    coords: tuple[int, int, int, int]
+    original: Any
+    mask: Any
+
+
+@dataclass(eq=False)
+class InpaintLatents:
+    """What StableDiffusionInpaintPipeline prepares before its loop, at latent size: the noise, the mask
+    (1 = repaint), the latents of the image with its masked part blanked, and the latents of the whole image
+    (None where neither the start nor a plain UNet's blend needs them). `generator_state` continues the seed's
+    stream after these draws; `crop` is set when the work was done on a crop around the mask."""
+
+    noise: Any
+    mask: Any
+    masked_image_latents: Any
+    image_latents: Any
+    strength: float
+    generator_state: Any
+    crop: InpaintCrop | None = None

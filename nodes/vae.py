@@ -51,10 +51,19 @@ def vae_encode(
 
     processor = VaeImageProcessor(vae_scale_factor=vae_scale_factor(vae))
     generator = torch.Generator().manual_seed(seed)
+    encoded = encode_normalized(ctx, vae, processor.preprocess(image.pixels), generator, sample, memory)
+    return Latents(encoded, generator.get_state())
+
+
+def encode_normalized(ctx: Context, vae: VAE, pixels: Any, generator: Any, sample: Literal["sample", "mode"] = "sample",
+                      memory: Memory = "full") -> Any:
+    """Pixels already normalized to [-1, 1] → latents scaled (and shifted) by the VAE's factors; "sample" draws
+    from `generator`, advancing it."""
+    import torch
+
     with ctx.models.use(vae) as module, torch.no_grad(), _memory_mode(module, memory):
-        pixels = processor.preprocess(image.pixels).to(ctx.device, module.dtype)
-        distribution = module.encode(pixels).latent_dist
+        distribution = module.encode(pixels.to(ctx.device, module.dtype)).latent_dist
         encoded = distribution.sample(generator) if sample == "sample" else distribution.mode()
     if vae.config.get("shift_factor") is not None:
         encoded = encoded - vae.config["shift_factor"]
-    return Latents(vae.config["scaling_factor"] * encoded, generator.get_state())
+    return vae.config["scaling_factor"] * encoded

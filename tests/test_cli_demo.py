@@ -42,10 +42,12 @@ def demo_folder(tmp_path_factory) -> Path:
     return folder
 
 
-def test_demo_builds_every_demo_model_and_the_img2img_picture(demo_folder):
-    names = ["tiny-sd-demo", "tiny-sdxl-demo", "tiny-sdxl-refiner-demo", "tiny-dit-demo", "tiny-prior-demo", "tiny-kandinsky-demo", "tiny-vq-demo"]
+def test_demo_builds_every_demo_model_the_img2img_picture_and_the_inpainting_mask(demo_folder):
+    names = ["tiny-sd-demo", "tiny-sd-inpaint-demo", "tiny-sdxl-demo", "tiny-sdxl-refiner-demo", "tiny-dit-demo",
+             "tiny-prior-demo", "tiny-kandinsky-demo", "tiny-vq-demo"]
     assert all((demo_folder / "models" / name / "model_index.json").is_file() for name in names)
     assert (demo_folder / "input" / demo.DEMO_IMAGE).is_file()
+    assert (demo_folder / "input" / demo.DEMO_MASK).is_file()
 
 
 def test_every_printed_line_runs_offline_quietly_and_writes_its_output(demo_folder):

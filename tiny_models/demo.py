@@ -21,13 +21,14 @@ from tiny_models.controlnet import make_tiny_controlnet
 from tiny_models.dit import save_tiny_dit
 from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
 from tiny_models.lora import write_tiny_lora
-from tiny_models.sd import make_tiny_sd
+from tiny_models.sd import make_tiny_sd, make_tiny_sd_inpaint
 from tiny_models.sdxl import make_tiny_sdxl, make_tiny_sdxl_refiner
 from tiny_models.vq import save_tiny_vq_diffusion
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_INPUT_DIR = Path("input")
 DEMO_IMAGE = "demo.png"
+DEMO_MASK = "demo_mask.png"
 DEMO_IMAGE_SIZE = 32  # the tiny SD and SDXL models' own size
 
 
@@ -65,6 +66,10 @@ class DemoRun:
     def needs_image(self) -> bool:
         return any(name == "image" for name, _ in self.params)
 
+    @property
+    def needs_mask(self) -> bool:
+        return any(name == "mask" for name, _ in self.params)
+
 
 @dataclass(frozen=True)
 class DemoSystem:
@@ -79,6 +84,8 @@ SD_LORA = DemoModel("tiny-sd-demo-lora.safetensors", "tiny LoRA for the tiny Sta
                     lambda path: write_tiny_lora(path.parent / SD.name, path))  # built after SD, beside it
 SDXL = DemoModel("tiny-sdxl-demo", "tiny SDXL base", make_tiny_sdxl)
 SDXL_REFINER = DemoModel("tiny-sdxl-refiner-demo", "tiny SDXL refiner", make_tiny_sdxl_refiner)
+SD_INPAINT = DemoModel("tiny-sd-inpaint-demo", "tiny Stable Diffusion inpainting (9-channel UNet)",
+                       make_tiny_sd_inpaint)
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -86,13 +93,14 @@ VQ = DemoModel("tiny-vq-demo", "tiny VQ-Diffusion", save_tiny_vq_diffusion)
 
 # Params are the workflows' defaults except where those would take minutes on a CPU: unCLIP's 512² decoder.
 SYSTEMS = {
-    "sd": DemoSystem((SD, SD_CONTROLNET, SD_LORA), (
+    "sd": DemoSystem((SD, SD_CONTROLNET, SD_LORA, SD_INPAINT), (
         DemoRun("sd_txt2img.json", (("model", SD.name),)),
         DemoRun("sd_img2img.json", (("model", SD.name), ("image", DEMO_IMAGE))),
         DemoRun("sd_unet_step_loop.json", (("model", SD.name),)),
         DemoRun("sd_controlnet.json", (("model", SD.name), ("controlnet", SD_CONTROLNET.name),
                                        ("image", DEMO_IMAGE))),
         DemoRun("sd_lora.json", (("model", SD.name), ("lora", SD_LORA.name))),
+        DemoRun("sd_inpaint.json", (("model", SD_INPAINT.name), ("image", DEMO_IMAGE), ("mask", DEMO_MASK))),
     )),
     "sdxl": DemoSystem((SDXL, SDXL_REFINER), (
         DemoRun("sdxl_txt2img.json", (("model", SDXL.name),)),
@@ -115,10 +123,13 @@ def chosen(system: str) -> list[DemoSystem]:
 
 
 def prepare(systems: list[DemoSystem], models_dir: Path, input_dir: Path) -> Iterator[str]:
-    """Build what the systems' runs need and is not there yet (models, the img2img picture); a line for each."""
+    """Build what the systems' runs need and is not there yet (models, the img2img picture, the inpainting
+    mask); a line for each."""
     yield from ensure_models(systems, models_dir)
     if any(run.needs_image for system in systems for run in system.runs):
         yield ensure_demo_image(input_dir)
+    if any(run.needs_mask for system in systems for run in system.runs):
+        yield ensure_demo_mask(input_dir)
 
 
 def ensure_models(systems: list[DemoSystem], models_dir: Path) -> Iterator[str]:
@@ -169,6 +180,21 @@ def ensure_demo_image(input_dir: Path) -> str:
     input_dir.mkdir(parents=True, exist_ok=True)
     gradient.save(path)
     return f"wrote {path} (the picture sd_img2img starts from, sd_controlnet takes its edges)"
+
+
+def ensure_demo_mask(input_dir: Path) -> str:
+    """The mask sd_inpaint repaints through (white = repaint: a square in the middle), in the input folder."""
+    from PIL import Image
+
+    path = input_dir / DEMO_MASK
+    if path.exists():
+        return f"{path}: already there"
+    side, quarter = DEMO_IMAGE_SIZE, DEMO_IMAGE_SIZE // 4
+    mask = Image.new("L", (side, side), 0)
+    mask.paste(255, (quarter, quarter, side - quarter, side - quarter))
+    input_dir.mkdir(parents=True, exist_ok=True)
+    mask.save(path)
+    return f"wrote {path} (the mask sd_inpaint repaints through)"
 
 
 def run_lines(systems: list[DemoSystem], workflows: Path, models_dir: Path = DEFAULT_MODELS_DIR,

@@ -18,11 +18,13 @@ SD_SCHEDULER_CONFIG = dict(
 )
 
 
-def make_tiny_sd(folder: str | Path, seed: int = 0, **unet_options: Any) -> Path:
-    """Save a complete tiny StableDiffusionPipeline (random weights, deterministic for `seed`) into `folder`.
+def make_tiny_sd(folder: str | Path, seed: int = 0, pipeline_class: str = "StableDiffusionPipeline",
+                 in_channels: int = 4, **unet_options: Any) -> Path:
+    """Save a complete tiny Stable Diffusion pipeline (random weights, deterministic for `seed`) into `folder`.
     `unet_options` change the UNet config, e.g. `time_cond_proj_dim=8` for a guidance-distilled (LCM) UNet."""
+    import diffusers
     import torch
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
 
     folder = Path(folder)
@@ -30,7 +32,7 @@ def make_tiny_sd(folder: str | Path, seed: int = 0, **unet_options: Any) -> Path
     write_tiny_clip_tokenizer(tokenizer_folder)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=in_channels, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32, attention_head_dim=4, norm_num_groups=4, **unet_options,
     )
@@ -39,13 +41,19 @@ def make_tiny_sd(folder: str | Path, seed: int = 0, **unet_options: Any) -> Path
         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32,
     )
     text_encoder = CLIPTextModel(tiny_clip_text_config())
-    pipeline = StableDiffusionPipeline(
+    pipeline = getattr(diffusers, pipeline_class)(
         vae=vae, text_encoder=text_encoder, tokenizer=CLIPTokenizer.from_pretrained(tokenizer_folder), unet=unet,
         scheduler=PNDMScheduler(**SD_SCHEDULER_CONFIG), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
     )
     pipeline.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+def make_tiny_sd_inpaint(folder: str | Path, seed: int = 0) -> Path:
+    """The tiny Stable Diffusion with an inpainting UNet (9 input channels: latents, mask, masked-image latents),
+    saved as a StableDiffusionInpaintPipeline folder."""
+    return make_tiny_sd(folder, seed, "StableDiffusionInpaintPipeline", in_channels=9)
 
 
 def main(argv: list[str] | None = None) -> int:
