@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from nodeflow import Context, Folders
-from nodeflow.models import ModelService
+from nodeflow.model_service import ModelService
 from nodes import inpaint
 from nodes.types import Image as ImageValue
 from nodes.types import VAE, Mask, UNet
