@@ -17,7 +17,7 @@ from nodeflow.fingerprint import path_fingerprint
 from nodes.folder_inputs import InputImage
 from nodes.image import to_pil
 from nodes.latents import Seed, vae_scale_factor
-from nodes.sampling import Guidance, _guidance, _loop
+from nodes.sampling import Guidance, _guidance, _loop, strength_timesteps
 from nodes.schedulers import Steps, generator_state, set_steps
 from nodes.types import VAE, Conditioning, Image, InpaintCrop, InpaintLatents, Latents, Mask, Scheduler, UNet
 from nodes.vae import encode_normalized
@@ -155,17 +155,6 @@ def paste_crop(image: Image, latents: InpaintLatents) -> Image:
     return Image(Processor.numpy_to_pt(Processor.pil_to_numpy(pasted)))
 
 
-def _strength_timesteps(instance: Any, steps: int, strength: float) -> Any:
-    """The timesteps from `strength` of the way up, as the img2img and inpaint pipelines' get_timesteps."""
-    start = steps - min(int(steps * strength), steps)
-    timesteps = instance.timesteps[start * instance.order :]
-    if len(timesteps) == 0:
-        raise ValueError(f"strength {strength} with {steps} steps leaves no step to run; raise either")
-    if hasattr(instance, "set_begin_index"):
-        instance.set_begin_index(start * instance.order)
-    return timesteps
-
-
 @node("inpaint.denoise", category="sampling", version="1.0.0", display_name="Denoise (Inpaint)")
 def denoise_inpaint(
     ctx: Context, unet: UNet, scheduler: Scheduler, latents: InpaintLatents, positive: Conditioning,
@@ -179,7 +168,7 @@ def denoise_inpaint(
 
     instance = scheduler.create()
     set_steps(instance, steps, ctx.device)
-    timesteps = _strength_timesteps(instance, steps, latents.strength)
+    timesteps = strength_timesteps(instance, steps, latents.strength)
     generator = torch.Generator()
     generator.set_state(latents.generator_state)
     noise = latents.noise.to(ctx.device)

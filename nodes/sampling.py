@@ -146,6 +146,17 @@ def denoise(
     return Latents(result, generator_state(generator))
 
 
+def strength_timesteps(instance: Any, steps: int, strength: float) -> Any:
+    """The timesteps from `strength` of the way up, as the img2img and inpaint pipelines' get_timesteps."""
+    start = steps - min(int(steps * strength), steps)
+    timesteps = instance.timesteps[start * instance.order :]
+    if len(timesteps) == 0:
+        raise ValueError(f"strength {strength} with {steps} steps leaves no step to run; raise either")
+    if hasattr(instance, "set_begin_index"):
+        instance.set_begin_index(start * instance.order)
+    return timesteps
+
+
 @node("sampling.denoise_image", category="sampling", version="1.0.0", display_name="Denoise Image (img2img)")
 def denoise_image(
     ctx: Context, unet: UNet, scheduler: Scheduler, latents: Latents, positive: Conditioning,
@@ -159,12 +170,7 @@ def denoise_image(
 
     instance = scheduler.create()
     set_steps(instance, steps, ctx.device)
-    start = steps - min(int(steps * strength), steps)
-    timesteps = instance.timesteps[start * instance.order :]
-    if len(timesteps) == 0:
-        raise ValueError(f"strength {strength} with {steps} steps leaves no step to run; raise either")
-    if hasattr(instance, "set_begin_index"):
-        instance.set_begin_index(start * instance.order)
+    timesteps = strength_timesteps(instance, steps, strength)
     generator = generator_from(latents)
     clean = latents.samples.to(ctx.device)
     noise = randn_tensor(clean.shape, generator=generator, device=clean.device, dtype=clean.dtype)
