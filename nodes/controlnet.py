@@ -81,7 +81,7 @@ def _with_control(positive: AnyConditioning, negative: AnyConditioning, controln
     if start >= end:
         raise ValueError(f"start ({start}) must be below end ({end})")
     if (controlnet.config.get("addition_embed_type") == "text_time") != for_sdxl:
-        made_for, node_name = ("SDXL", "Apply ControlNet (SDXL)") if not for_sdxl else ("SD", "Apply ControlNet")
+        made_for, node_name = ("SD", "Apply ControlNet") if for_sdxl else ("SDXL", "Apply ControlNet (SDXL)")
         raise ValueError(f"input 'controlnet': {controlnet.source!r} is a ControlNet for {made_for}: apply it with "
                          f"{node_name}")
     control = Control(controlnet, image, scale, start, end)
