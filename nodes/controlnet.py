@@ -1,5 +1,5 @@
-"""ControlNet nodes: load a ControlNetModel, apply it (stackable) to the conditionings; and the residuals the
-denoise nodes add to the UNet, computed as StableDiffusionControlNetPipeline computes them.
+"""ControlNet nodes: load a ControlNetModel, apply it (stackable) to the conditionings of SD or SDXL; and the
+residuals the denoise nodes add to the UNet, computed as StableDiffusion(XL)ControlNetPipeline computes them.
 
 A ControlNet acts on the whole guided batch ([negative, positive]) with one image, as in the pipeline; several
 applied in a row sum their residuals (MultiControlNetModel). The control image is prepared once per denoise,
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import ExitStack, contextmanager
-from typing import Annotated, Any, Iterator, NamedTuple, Sequence
+from typing import Annotated, Any, Iterator, NamedTuple, Sequence, TypeVar
 
 from pydantic import Field
 
@@ -20,7 +20,7 @@ from nodes.folder_inputs import CheckpointFile, ModelName
 from nodes.image import to_pil
 from nodes.model_locator import locate
 from nodes.sd import _checkpoint_fingerprint
-from nodes.types import Conditioning, Control, ControlNet, Image
+from nodes.types import Conditioning, Control, ControlNet, Image, SDXLConditioning
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -66,19 +66,48 @@ class ControlledConditioning(NamedTuple):
     negative: Conditioning
 
 
+class ControlledSDXLConditioning(NamedTuple):
+    positive: SDXLConditioning
+    negative: SDXLConditioning
+
+
+AnyConditioning = TypeVar("AnyConditioning", Conditioning, SDXLConditioning)
+Scale = Annotated[float, Field(ge=0.0, le=10.0)]
+
+
+def _with_control(positive: AnyConditioning, negative: AnyConditioning, controlnet: ControlNet, image: Image,
+                  scale: float, start: float, end: float, for_sdxl: bool) -> tuple[AnyConditioning, AnyConditioning]:
+    """Both conditionings with the control appended to the ones they carry (the work of both apply nodes)."""
+    if start >= end:
+        raise ValueError(f"start ({start}) must be below end ({end})")
+    if (controlnet.config.get("addition_embed_type") == "text_time") != for_sdxl:
+        made_for, node_name = ("SD", "Apply ControlNet") if for_sdxl else ("SDXL", "Apply ControlNet (SDXL)")
+        raise ValueError(f"input 'controlnet': {controlnet.source!r} is a ControlNet for {made_for}: apply it with "
+                         f"{node_name}")
+    control = Control(controlnet, image, scale, start, end)
+    return (dataclasses.replace(positive, controls=(*positive.controls, control)),
+            dataclasses.replace(negative, controls=(*negative.controls, control)))
+
+
 @node("controlnet.apply", category="conditioning", version="1.0.0", display_name="Apply ControlNet")
 def apply_controlnet(
-    positive: Conditioning, negative: Conditioning, controlnet: ControlNet, image: Image,
-    scale: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0, start: Fraction = 0.0, end: Fraction = 1.0,
+    positive: Conditioning, negative: Conditioning, controlnet: ControlNet, image: Image, scale: Scale = 1.0,
+    start: Fraction = 0.0, end: Fraction = 1.0,
 ) -> ControlledConditioning:
     """Both conditionings with this ControlNet added to the ones they carry: its residuals, times `scale`, join
     the UNet's from the `start` to the `end` fraction of the steps (controlnet_conditioning_scale,
     control_guidance_start/end). Chain several to stack them."""
-    if start >= end:
-        raise ValueError(f"start ({start}) must be below end ({end})")
-    control = Control(controlnet, image, scale, start, end)
-    return ControlledConditioning(*(dataclasses.replace(c, controls=(*c.controls, control))
-                                    for c in (positive, negative)))
+    return ControlledConditioning(*_with_control(positive, negative, controlnet, image, scale, start, end, False))
+
+
+@node("controlnet.apply_sdxl", category="conditioning", version="1.0.0", display_name="Apply ControlNet (SDXL)")
+def apply_controlnet_sdxl(
+    positive: SDXLConditioning, negative: SDXLConditioning, controlnet: ControlNet, image: Image,
+    scale: Scale = 1.0, start: Fraction = 0.0, end: Fraction = 1.0,
+) -> ControlledSDXLConditioning:
+    """Apply ControlNet for SDXL conditionings and an SDXL ControlNet, which reads the pooled text embeds and the
+    size/crop ids as the UNet does (StableDiffusionXLControlNetPipeline). Chain several to stack them."""
+    return ControlledSDXLConditioning(*_with_control(positive, negative, controlnet, image, scale, start, end, True))
 
 
 class PreparedControl(NamedTuple):
@@ -88,8 +117,8 @@ class PreparedControl(NamedTuple):
     image: Any
 
 
-def prepare_controls(positive: Conditioning, negative: Conditioning | None, guided: bool,
-                     latents: Any) -> tuple[PreparedControl, ...]:
+def prepare_controls(positive: Conditioning | SDXLConditioning, negative: Conditioning | SDXLConditioning | None,
+                     guided: bool, latents: Any) -> tuple[PreparedControl, ...]:
     """The positive conditioning's controls, images prepared for `latents` as the pipeline's `prepare_image` does
     (resized to the latents' size in pixels, repeated over the batch, twice under guidance)."""
     controls = positive.controls

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from nodeflow import Context, node
+from nodes.controlnet import prepare_controls
 from nodes.latents import Seed, Size, empty_latents
 from nodes.sampling import Guidance, Rescale, _Guidance, _guided, _loop, _timestep_cond
 from nodes.schedulers import Steps, generator_from, generator_state, set_steps
@@ -64,7 +65,7 @@ def _sdxl_guidance(unet: SDXLUNet, positive: SDXLConditioning, negative: SDXLCon
     added = {"text_embeds": pooled.repeat_interleave(batch, 0).to(device),
              "time_ids": time_ids.repeat_interleave(batch, 0).to(device)}
     return _Guidance(embeds.repeat_interleave(batch, 0).to(device), guided, scale, rescale,
-                     _timestep_cond(unet, scale, latents), added_cond_kwargs=added)
+                     _timestep_cond(unet, scale, latents), prepare_controls(positive, negative, guided, latents), added)
 
 
 def _cut_at(instance: Any, fraction: float) -> int:
@@ -73,10 +74,17 @@ def _cut_at(instance: Any, fraction: float) -> int:
     return int(round(train - fraction * train))
 
 
-def _end_at(instance: Any, timesteps: Any, denoising_end: float) -> Any:
-    if denoising_end >= 1.0:
-        return timesteps
-    return timesteps[: int((timesteps >= _cut_at(instance, denoising_end)).sum())]
+def _loop_until(ctx: Context, unet: SDXLUNet, instance: Any, timesteps: Any, latents: Any, generator: Any,
+                guidance: _Guidance, denoising_end: float) -> Any:
+    """The loop over `timesteps`, stopped at `denoising_end`. ControlNet windows (start/end) stay fractions of all
+    of `timesteps`, as the pipeline's controlnet_keep is computed before the cut."""
+    count = len(timesteps)
+    if denoising_end < 1.0:
+        count = int((timesteps >= _cut_at(instance, denoising_end)).sum())
+        if count == 0:
+            raise ValueError(f"input 'denoising_end': {denoising_end} leaves none of the {len(timesteps)} steps to "
+                             "run; raise it")
+    return _loop(ctx, unet, instance, timesteps, latents, generator, guidance, count)
 
 
 @node("sdxl.empty_latents", category="latent", version="1.0.0", display_name="SDXL Empty Latents (Noise)",
@@ -103,10 +111,9 @@ def denoise(
     generator = generator_from(noise)
     latents = noise.samples.to(ctx.device) * instance.init_noise_sigma
     guidance = _sdxl_guidance(unet, positive, negative, guidance_scale, guidance_rescale, latents)
-    timesteps = _end_at(instance, instance.timesteps, denoising_end)
     if hasattr(instance, "set_begin_index"):
         instance.set_begin_index(0)
-    result = _loop(ctx, unet, instance, timesteps, latents, generator, guidance, 0)
+    result = _loop_until(ctx, unet, instance, instance.timesteps, latents, generator, guidance, denoising_end)
     return Latents(result, generator_state(generator))
 
 
@@ -149,5 +156,5 @@ def denoise_image(
         noise = randn_tensor(samples.shape, generator=generator, device=samples.device, dtype=samples.dtype)
         samples = instance.add_noise(samples, noise, timesteps[:1].repeat(samples.shape[0]))
     guidance = _sdxl_guidance(unet, positive, negative, guidance_scale, guidance_rescale, samples)
-    result = _loop(ctx, unet, instance, _end_at(instance, timesteps, denoising_end), samples, generator, guidance, 0)
+    result = _loop_until(ctx, unet, instance, timesteps, samples, generator, guidance, denoising_end)
     return Latents(result, generator_state(generator))

@@ -1,4 +1,4 @@
-"""A tiny random-weight ControlNet for the tiny Stable Diffusion UNet, built in code (tests and the demo).
+"""Tiny random-weight ControlNets for the tiny Stable Diffusion and SDXL UNets, built in code (tests and the demo).
 
 A fresh ControlNet starts with its output convolutions at zero (it adds nothing
 until trained); here every weight is random, so that its residuals change the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Callable
 
 # Two stages: the control image is halved once, as the tiny VAE halves its images into latents.
 CONDITIONING_CHANNELS = (8, 16)
@@ -17,15 +18,28 @@ CONDITIONING_CHANNELS = (8, 16)
 def make_tiny_controlnet(folder: str | Path, seed: int = 0, sd_folder: str | Path | None = None) -> Path:
     """Save a ControlNetModel shaped like the tiny SD UNet (of `sd_folder`, else a fresh tiny SD model) into
     `folder`, every weight random and deterministic for `seed`."""
+    from tiny_models.sd import make_tiny_sd
+
+    return _random_controlnet_like(make_tiny_sd, sd_folder, folder, seed)
+
+
+def make_tiny_sdxl_controlnet(folder: str | Path, seed: int = 0, sdxl_folder: str | Path | None = None) -> Path:
+    """Save a ControlNetModel shaped like the tiny SDXL base UNet (of `sdxl_folder`, else a fresh tiny SDXL base),
+    with its added text/time conditioning, into `folder`, every weight random and deterministic for `seed`."""
+    from tiny_models.sdxl import make_tiny_sdxl
+
+    return _random_controlnet_like(make_tiny_sdxl, sdxl_folder, folder, seed)
+
+
+def _random_controlnet_like(make_model: Callable[[Path], Path], model_folder: str | Path | None,
+                            folder: str | Path, seed: int) -> Path:
     import tempfile
 
     import torch
     from diffusers import ControlNetModel, UNet2DConditionModel
 
-    from tiny_models.sd import make_tiny_sd
-
     with tempfile.TemporaryDirectory() as scratch:
-        source = Path(sd_folder) if sd_folder is not None else make_tiny_sd(Path(scratch) / "sd")
+        source = Path(model_folder) if model_folder is not None else make_model(Path(scratch) / "model")
         unet = UNet2DConditionModel.from_pretrained(source, subfolder="unet")
     controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=CONDITIONING_CHANNELS,
                                            load_weights_from_unet=False)
@@ -76,7 +90,8 @@ def write_controlnet_checkpoint(controlnet_folder: str | Path, path: str | Path)
 def main(argv: list[str] | None = None) -> int:
     from tiny_models.command import build_command
 
-    return build_command("tiny_models.controlnet", {"controlnet": make_tiny_controlnet}, argv)
+    builders = {"controlnet": make_tiny_controlnet, "sdxl-controlnet": make_tiny_sdxl_controlnet}
+    return build_command("tiny_models.controlnet", builders, argv)
 
 
 if __name__ == "__main__":

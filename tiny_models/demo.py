@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from tiny_models.controlnet import make_tiny_controlnet
+from tiny_models.controlnet import make_tiny_controlnet, make_tiny_sdxl_controlnet
 from tiny_models.dit import save_tiny_dit
 from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
 from tiny_models.lora import write_tiny_lora
@@ -86,6 +86,8 @@ SDXL = DemoModel("tiny-sdxl-demo", "tiny SDXL base", make_tiny_sdxl)
 SDXL_REFINER = DemoModel("tiny-sdxl-refiner-demo", "tiny SDXL refiner", make_tiny_sdxl_refiner)
 SD_INPAINT = DemoModel("tiny-sd-inpaint-demo", "tiny Stable Diffusion inpainting (9-channel UNet)",
                        make_tiny_sd_inpaint)
+SDXL_CONTROLNET = DemoModel("tiny-sdxl-controlnet-demo", "tiny ControlNet for the tiny SDXL base",
+                            make_tiny_sdxl_controlnet)
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -102,10 +104,12 @@ SYSTEMS = {
         DemoRun("sd_lora.json", (("model", SD.name), ("lora", SD_LORA.name))),
         DemoRun("sd_inpaint.json", (("model", SD_INPAINT.name), ("image", DEMO_IMAGE), ("mask", DEMO_MASK))),
     )),
-    "sdxl": DemoSystem((SDXL, SDXL_REFINER), (
+    "sdxl": DemoSystem((SDXL, SDXL_REFINER, SDXL_CONTROLNET), (
         DemoRun("sdxl_txt2img.json", (("model", SDXL.name),)),
         DemoRun("sdxl_img2img.json", (("model", SDXL.name), ("image", DEMO_IMAGE))),
         DemoRun("sdxl_base_refiner.json", (("model", SDXL.name), ("refiner_model", SDXL_REFINER.name))),
+        DemoRun("sdxl_controlnet.json", (("model", SDXL.name), ("controlnet", SDXL_CONTROLNET.name),
+                                         ("image", DEMO_IMAGE))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (

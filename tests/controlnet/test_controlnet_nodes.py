@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nodes.controlnet import apply_controlnet, prepare_controls
+from nodes.controlnet import apply_controlnet, apply_controlnet_sdxl, prepare_controls
 from nodes.preprocessors import canny
-from nodes.types import Conditioning, ControlNet, Image
+from nodes.types import Conditioning, ControlNet, Image, SDXLConditioning
 
 CONFIG = {"conditioning_embedding_out_channels": [8, 16]}
+SDXL_CONFIG = {**CONFIG, "addition_embed_type": "text_time"}
 
 
 def _square(level: float = 1.0) -> Image:
@@ -61,3 +62,21 @@ def test_a_negative_without_the_positives_controlnets_is_refused_under_guidance(
         prepare_controls(controlled.positive, plain, True, torch.zeros(1, 4, 8, 8))
     [prepared] = prepare_controls(controlled.positive, plain, False, torch.zeros(1, 4, 8, 8))
     assert prepared.image.shape == (1, 3, 16, 16)
+
+
+def test_the_sdxl_apply_adds_an_sdxl_controlnet_to_both_sdxl_conditionings():
+    positive, negative = SDXLConditioning(torch.zeros(1, 2, 4), torch.zeros(1, 4)), SDXLConditioning(None, None)
+    controlnet = ControlNet(None, "xl", config=SDXL_CONFIG)
+    applied = apply_controlnet_sdxl(positive, negative, controlnet, _square(), scale=0.5, start=0.1, end=0.9)
+    assert isinstance(applied.positive, SDXLConditioning) and applied.positive.pooled is positive.pooled
+    assert [c.controlnet for c in applied.negative.controls] == [controlnet] == [c.controlnet for c in
+                                                                                 applied.positive.controls]
+
+
+def test_an_sd_controlnet_is_refused_for_sdxl_and_an_sdxl_one_for_sd():
+    sdxl_conditioning, sd_conditioning = SDXLConditioning(None, None), Conditioning(None)
+    with pytest.raises(ValueError, match=r"'sd-cn' is a ControlNet for SD: apply it with Apply ControlNet$"):
+        apply_controlnet_sdxl(sdxl_conditioning, sdxl_conditioning, ControlNet(None, "sd-cn", config=CONFIG),
+                              _square())
+    with pytest.raises(ValueError, match=r"'xl-cn' is a ControlNet for SDXL: apply it with Apply ControlNet \(SDXL\)"):
+        apply_controlnet(sd_conditioning, sd_conditioning, ControlNet(None, "xl-cn", config=SDXL_CONFIG), _square())

@@ -3,68 +3,16 @@ two (MultiControlNet: residuals summed), scales ≠ 1 and a start/end window."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
-from nodes.image import to_pil
-from nodes.preprocessors import canny
-from nodes.types import Image as ImageValue
 from tests import pipeline_support
-from tests.sd.conftest import DEVICE, WORKFLOWS, make_pipeline
+from tests.sd.conftest import WORKFLOWS, make_pipeline
+
+from .conftest import edges, run, with_second_controlnet
 
 PROMPT = "a red house"
-
-
-@pytest.fixture(scope="module")
-def input_folder(tmp_path_factory) -> Path:
-    """An input folder with a 48×48 picture: bigger than the 32×32 image, so that the control image is resized."""
-    rows, cols = np.mgrid[0:48, 0:48]
-    pattern = np.stack([(rows // 12 + cols // 12) % 2 * 200, cols * 5, rows * 5], axis=-1).astype(np.uint8)
-    folder = tmp_path_factory.mktemp("input")
-    Image.fromarray(pattern).save(folder / "start.png")
-    return folder
-
-
-def _edges(input_folder: Path) -> Image.Image:
-    from diffusers.image_processor import VaeImageProcessor
-
-    with Image.open(input_folder / "start.png") as picture:
-        pixels = VaeImageProcessor.numpy_to_pt(VaeImageProcessor.pil_to_numpy(picture.convert("RGB")))
-    [edges] = to_pil(canny(ImageValue(pixels), 100, 200))
-    return edges
-
-
-def _run(workflow: Path, output: Path, models: list[Path], input_folder: Path, **params) -> np.ndarray:
-    args = ["run", str(workflow), "--output", str(output), "--device", DEVICE, "--input-dir", str(input_folder)]
-    for folder in models:
-        args += ["--models-dir", str(folder)]
-    for key, value in params.items():
-        args += ["--param", f"{key}={value}"]
-    assert pipeline_support.nodeflow_main(args) == 0
-    [image] = pipeline_support.read_pngs(output)
-    return image
-
-
-def _with_second_controlnet(tmp_path: Path, model: str, scale: float, start: float, end: float) -> Path:
-    """The shipped workflow with a second ControlNet chained after the first, on the unprocessed image."""
-    data = json.loads((WORKFLOWS / "sd_controlnet.json").read_text())
-    nodes = data["nodes"]
-    nodes["controlnet_2"] = {"type": "controlnet.load", "inputs": {"model": model}}
-    nodes["apply_controlnet_2"] = {"type": "controlnet.apply", "inputs": {
-        "positive": {"node": "apply_controlnet", "output": "positive"},
-        "negative": {"node": "apply_controlnet", "output": "negative"},
-        "controlnet": {"node": "controlnet_2", "output": "controlnet"},
-        "image": {"node": "image", "output": "image"}, "scale": scale, "start": start, "end": end}}
-    nodes["denoise"]["inputs"]["positive"] = {"node": "apply_controlnet_2", "output": "positive"}
-    nodes["denoise"]["inputs"]["negative"] = {"node": "apply_controlnet_2", "output": "negative"}
-    path = tmp_path / "two_controlnets.json"
-    path.write_text(json.dumps(data))
-    return path
 
 
 def _pipeline(sd_components, controlnet):
@@ -77,12 +25,12 @@ def test_one_controlnet_equals_the_pipeline(tiny_sd, sd_components, tiny_control
     from diffusers import ControlNetModel
 
     first = tiny_controlnets[0]
-    ours = _run(WORKFLOWS / "sd_controlnet.json", tmp_path, [tiny_sd.parent, first.parent], input_folder,
-                model=tiny_sd.name, controlnet=first.name, image="start.png", prompt=PROMPT, negative_prompt="grey",
-                seed=3, steps=5, guidance_scale=5.0, width=32, height=32, controlnet_conditioning_scale=0.7,
-                control_guidance_start=0.2, control_guidance_end=0.8)
+    ours = run(WORKFLOWS / "sd_controlnet.json", tmp_path, [tiny_sd.parent, first.parent], input_folder,
+               model=tiny_sd.name, controlnet=first.name, image="start.png", prompt=PROMPT, negative_prompt="grey",
+               seed=3, steps=5, guidance_scale=5.0, width=32, height=32, controlnet_conditioning_scale=0.7,
+               control_guidance_start=0.2, control_guidance_end=0.8)
     pipeline = _pipeline(sd_components, ControlNetModel.from_pretrained(first))
-    theirs = pipeline(PROMPT, image=_edges(input_folder), negative_prompt="grey", num_inference_steps=5,
+    theirs = pipeline(PROMPT, image=edges(input_folder), negative_prompt="grey", num_inference_steps=5,
                       guidance_scale=5.0, width=32, height=32, controlnet_conditioning_scale=0.7,
                       control_guidance_start=0.2, control_guidance_end=0.8,
                       generator=torch.Generator().manual_seed(3)).images[0]
@@ -94,13 +42,13 @@ def test_two_controlnets_equal_the_multi_controlnet_pipeline(tiny_sd, sd_compone
     from diffusers import ControlNetModel
 
     first, second = tiny_controlnets
-    workflow = _with_second_controlnet(tmp_path, second.name, scale=1.3, start=0.0, end=0.6)
-    ours = _run(workflow, tmp_path / "out", [tiny_sd.parent, first.parent], input_folder, model=tiny_sd.name,
-                controlnet=first.name, image="start.png", prompt=PROMPT, seed=5, steps=5, guidance_scale=1.0,
-                width=32, height=32, controlnet_conditioning_scale=0.5, control_guidance_start=0.4)
+    workflow = with_second_controlnet("sd_controlnet.json", tmp_path, second.name, scale=1.3, start=0.0, end=0.6)
+    ours = run(workflow, tmp_path / "out", [tiny_sd.parent, first.parent], input_folder, model=tiny_sd.name,
+               controlnet=first.name, image="start.png", prompt=PROMPT, seed=5, steps=5, guidance_scale=1.0,
+               width=32, height=32, controlnet_conditioning_scale=0.5, control_guidance_start=0.4)
     pipeline = _pipeline(sd_components, [ControlNetModel.from_pretrained(path) for path in (first, second)])
     with Image.open(input_folder / "start.png") as picture:
-        theirs = pipeline(PROMPT, image=[_edges(input_folder), picture.convert("RGB")], num_inference_steps=5,
+        theirs = pipeline(PROMPT, image=[edges(input_folder), picture.convert("RGB")], num_inference_steps=5,
                           guidance_scale=1.0, width=32, height=32, controlnet_conditioning_scale=[0.5, 1.3],
                           control_guidance_start=[0.4, 0.0], control_guidance_end=[1.0, 0.6],
                           generator=torch.Generator().manual_seed(5)).images[0]
@@ -110,9 +58,9 @@ def test_two_controlnets_equal_the_multi_controlnet_pipeline(tiny_sd, sd_compone
 def test_the_controlnet_changes_the_image(tiny_sd, tiny_controlnets, input_folder, tmp_path):
     models = [tiny_sd.parent, tiny_controlnets[0].parent]
     common = dict(model=tiny_sd.name, controlnet=tiny_controlnets[0].name, image="start.png", seed=3, steps=3)
-    off = _run(WORKFLOWS / "sd_controlnet.json", tmp_path / "off", models, input_folder,
-               controlnet_conditioning_scale=0.0, **common)
-    on = _run(WORKFLOWS / "sd_controlnet.json", tmp_path / "on", models, input_folder, **common)
+    off = run(WORKFLOWS / "sd_controlnet.json", tmp_path / "off", models, input_folder,
+              controlnet_conditioning_scale=0.0, **common)
+    on = run(WORKFLOWS / "sd_controlnet.json", tmp_path / "on", models, input_folder, **common)
     assert np.abs(on.astype(int) - off.astype(int)).max() > 10
 
 

@@ -38,3 +38,16 @@ def test_empty_negative_prompt_is_zeros_for_the_base_and_encoded_for_the_refiner
     ours = run_workflow("sdxl_base_refiner", tmp_path, model=tiny_sdxl, refiner_model=tiny_sdxl_refiner, seed=1,
                         steps=4, prompt=PROMPT, negative_prompt="")
     assert_same_pixels(ours, _pipelines_image(tiny_sdxl, tiny_sdxl_refiner, 1, 4, 0.8, None))
+
+
+def test_a_denoising_end_that_leaves_no_base_step_is_refused(tiny_sdxl, tiny_sdxl_refiner, tmp_path, capsys):
+    from nodeflow.cli import main
+
+    from tests.pipeline_support import WORKFLOWS
+
+    args = ["run", str(WORKFLOWS / "sdxl_base_refiner.json"), "--output", str(tmp_path), "--param",
+            f"model={tiny_sdxl}", "--param", f"refiner_model={tiny_sdxl_refiner}", "--param", "steps=3", "--param",
+            "denoising_split=0.01"]
+    assert main(args) != 0
+    captured = capsys.readouterr()
+    assert "input 'denoising_end': 0.01 leaves none of the 3 steps to run" in captured.out + captured.err

@@ -31,6 +31,14 @@ def test_sd_conditioning_cannot_feed_the_sdxl_denoise(tmp_path, capsys):
     assert "'denoise'" in message and "Conditioning cannot feed an input of type SDXLConditioning" in message
 
 
+def test_the_sd_apply_controlnet_cannot_take_or_feed_sdxl_conditionings(tmp_path, capsys):
+    workflow = json.loads((WORKFLOWS / "sdxl_controlnet.json").read_text())
+    workflow["nodes"]["apply_controlnet"]["type"] = "controlnet.apply"
+    message = _validate(workflow, tmp_path, capsys)
+    assert "SDXLConditioning cannot feed an input of type Conditioning" in message  # into the apply
+    assert "an output of type Conditioning cannot feed an input of type SDXLConditioning" in message  # out of it
+
+
 def test_sdxl_unet_cannot_feed_the_sd_denoise(tmp_path, capsys):
     workflow = json.loads((WORKFLOWS / "sd_txt2img.json").read_text())
     workflow["nodes"]["sdxl"] = {"type": "sdxl.load_model", "inputs": {"model": "x"}}
