@@ -19,7 +19,7 @@ from nodes._pipeline_folders import DType, Placement, model_fingerprint, module_
 from nodes.folder_inputs import CheckpointFile, ModelName
 from nodes.image import to_pil
 from nodes.model_locator import locate
-from nodes.sd import _checkpoint_fingerprint
+from nodes.sd import checkpoint_fingerprint
 from nodes.types import Conditioning, Control, ControlNet, Image, SDXLConditioning
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -44,7 +44,7 @@ def load_controlnet(ctx: Context, model: ModelName, dtype: DType = "float32", de
 
 
 @node("controlnet.load_checkpoint", category="loaders", version="1.0.0", display_name="Load ControlNet Checkpoint",
-      output="controlnet", fingerprint=_checkpoint_fingerprint)
+      output="controlnet", fingerprint=checkpoint_fingerprint)
 def load_controlnet_checkpoint(
     ctx: Context, checkpoint: CheckpointFile, config: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> ControlNet:

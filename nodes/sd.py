@@ -72,19 +72,33 @@ def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device:
     return pin(_handles(components, _as_sd_pipelines_load(ref, index), ref), device)
 
 
-def _checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
+def checkpoint_fingerprint(literals: dict[str, Any], folders: Any) -> str:
     checkpoint = folders.readable("models", literals["checkpoint"], "checkpoint")
     config = folders.model_source(literals["config"], input_name="config")
     return f"{path_fingerprint(checkpoint)}|{source_fingerprint(config)}"
 
 
 @node("sd.load_checkpoint", category="loaders", version="1.1.0", display_name="Load SD Checkpoint",
-      fingerprint=_checkpoint_fingerprint)
+      fingerprint=checkpoint_fingerprint)
 def load_checkpoint(
     ctx: Context, checkpoint: CheckpointFile, config: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> SDModel:
     """A single-file original-layout checkpoint (.safetensors only) with the diffusers folder (or hub id) whose
     configs, tokenizer and scheduler describe it, split into its parts."""
+    loaded = load_single_file(ctx, checkpoint, config, dtype)
+    return pin(_handles(loaded.components, _as_sd_pipelines_load(loaded.config_ref, loaded.index), loaded.path),
+               device)
+
+
+class SingleFile(NamedTuple):
+    components: dict[str, Any]
+    index: dict[str, Any]
+    config_ref: str
+    path: str
+
+
+def load_single_file(ctx: Context, checkpoint: str, config: str, dtype: str) -> SingleFile:
+    """A single-file checkpoint (.safetensors only) read with the pipeline class its config folder names."""
     path = ctx.folders.readable("models", checkpoint, "checkpoint")
     if path.suffix != ".safetensors" or not path.is_file():
         raise ValueError(f"{checkpoint!r} is not a .safetensors file in the model folders (other formats unpickle)")
@@ -95,7 +109,7 @@ def load_checkpoint(
     pipeline_class = getattr(diffusers, index["_class_name"])
     pipeline = pipeline_class.from_single_file(str(path), config=config_source.ref, torch_dtype=torch_dtype(dtype),
                                                local_files_only=config_source.path is not None)
-    return pin(_handles(pipeline.components, _as_sd_pipelines_load(config_source.ref, index), str(path)), device)
+    return SingleFile(pipeline.components, index, config_source.ref, str(path))
 
 
 def _component_fingerprint(literals: dict[str, Any], folders: Any) -> str:

@@ -13,12 +13,11 @@ from typing import Any, NamedTuple
 from nodeflow import Context, node
 from nodes._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, module_config, pin, read_model_index, read_scheduler,
-    torch_dtype,
 )
 from nodes.folder_inputs import CheckpointFile, ModelName
 from nodes.latents import vae_scale_factor
 from nodes.model_locator import locate
-from nodes.sd import _checkpoint_fingerprint
+from nodes.sd import checkpoint_fingerprint, load_single_file
 from nodes.types import VAE, Scheduler, SDXLUNet, TextEncoder, Tokenizer
 
 _ENCODER_PARTS = ("tokenizer", "text_encoder", "tokenizer_2", "text_encoder_2")
@@ -86,20 +85,12 @@ def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device:
 
 
 @node("sdxl.load_checkpoint", category="loaders", version="1.0.0", display_name="Load SDXL Checkpoint",
-      fingerprint=_checkpoint_fingerprint)
+      fingerprint=checkpoint_fingerprint)
 def load_checkpoint(
     ctx: Context, checkpoint: CheckpointFile, config: ModelName, dtype: DType = "float32", device: Placement = "auto"
 ) -> SDXLModel:
     """A single-file original-layout SDXL checkpoint (.safetensors only) with the diffusers folder (or hub id)
     whose configs, tokenizers and scheduler describe it, split into its parts."""
-    path = ctx.folders.readable("models", checkpoint, "checkpoint")
-    if path.suffix != ".safetensors" or not path.is_file():
-        raise ValueError(f"{checkpoint!r} is not a .safetensors file in the model folders (other formats unpickle)")
-    config_source = locate(ctx.folders, config, input_name="config")
-    import diffusers  # once the config is found, so that a missing one fails at once
-
-    index = read_model_index(config_source.ref)
-    pipeline_class = getattr(diffusers, index["_class_name"])
-    pipeline = pipeline_class.from_single_file(str(path), config=config_source.ref, torch_dtype=torch_dtype(dtype),
-                                               local_files_only=config_source.path is not None)
-    return pin(_handles(pipeline.components, index, _as_loaded(config_source.ref, index), str(path)), device)
+    loaded = load_single_file(ctx, checkpoint, config, dtype)
+    return pin(_handles(loaded.components, loaded.index, _as_loaded(loaded.config_ref, loaded.index), loaded.path),
+               device)
