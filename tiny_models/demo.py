@@ -79,6 +79,8 @@ SD_LORA = DemoModel("tiny-sd-demo-lora.safetensors", "tiny LoRA for the tiny Sta
                     lambda path: write_tiny_lora(path.parent / SD.name, path))  # built after SD, beside it
 SDXL = DemoModel("tiny-sdxl-demo", "tiny SDXL base", make_tiny_sdxl)
 SDXL_REFINER = DemoModel("tiny-sdxl-refiner-demo", "tiny SDXL refiner", make_tiny_sdxl_refiner)
+SDXL_LORA = DemoModel("tiny-sdxl-demo-lora.safetensors", "tiny LoRA for the tiny SDXL base",
+                      lambda path: write_tiny_lora(path.parent / SDXL.name, path))  # built after SDXL, beside it
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -94,10 +96,11 @@ SYSTEMS = {
                                        ("image", DEMO_IMAGE))),
         DemoRun("sd_lora.json", (("model", SD.name), ("lora", SD_LORA.name))),
     )),
-    "sdxl": DemoSystem((SDXL, SDXL_REFINER), (
+    "sdxl": DemoSystem((SDXL, SDXL_REFINER, SDXL_LORA), (
         DemoRun("sdxl_txt2img.json", (("model", SDXL.name),)),
         DemoRun("sdxl_img2img.json", (("model", SDXL.name), ("image", DEMO_IMAGE))),
         DemoRun("sdxl_base_refiner.json", (("model", SDXL.name), ("refiner_model", SDXL_REFINER.name))),
+        DemoRun("sdxl_lora.json", (("model", SDXL.name), ("lora", SDXL_LORA.name))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (
