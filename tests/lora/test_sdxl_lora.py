@@ -1,5 +1,6 @@
 """sdxl_lora.json writes the same pixels as StableDiffusionXLPipeline with the same LoRAs loaded, for one and for
-two stacked LoRAs at strengths other than 1, in the diffusers and the kohya layout."""
+two stacked LoRAs at strengths other than 1, in the diffusers and the kohya layout; on a refiner (no first text
+encoder) as StableDiffusionXLImg2ImgPipeline."""
 
 from __future__ import annotations
 
@@ -77,3 +78,50 @@ def test_two_stacked_loras_equal_the_pipeline_with_both_set(tiny_sdxl, sdxl_lora
     assert pipeline_support.nodeflow_main(args) == 0
     [ours] = pipeline_support.read_pngs(output)
     assert_same_pixels(ours, _pipeline_image(tiny_sdxl, [(sdxl_loras["first"], first), (sdxl_loras["kohya"], second)]))
+
+
+def _refiner_lora_workflow(folder: Path, lora: Path, strength: float, text_encoder_2_strength: float) -> Path:
+    """sdxl_img2img.json for a refiner, with Apply SDXL LoRA between the loader and its users: the encoders get the
+    second tokenizer and text encoder only, as a refiner has no first, and the negative the pipeline's negative
+    aesthetic score."""
+    workflow = json.loads((WORKFLOWS / "sdxl_img2img.json").read_text())
+    nodes = workflow["nodes"]
+    nodes["encode_negative"]["inputs"]["aesthetic_score"] = 2.5
+    for node in nodes.values():
+        node["inputs"].pop("tokenizer", None)
+        node["inputs"].pop("text_encoder", None)
+        for value in node["inputs"].values():
+            if isinstance(value, dict) and value == {"node": "model", "output": value["output"]} and \
+                    value["output"] in ("unet", "text_encoder_2"):
+                value["node"] = "lora"
+    nodes["lora"] = {"type": "lora.apply_sdxl", "inputs": {
+        "unet": {"node": "model", "output": "unet"}, "text_encoder_2": {"node": "model", "output": "text_encoder_2"},
+        "lora": str(lora), "strength": strength, "text_encoder_2_strength": text_encoder_2_strength}}
+    path = folder / "refiner_lora.json"
+    path.write_text(json.dumps(workflow))
+    return path
+
+
+def test_lora_on_a_refiner_without_a_first_text_encoder_equals_the_pipeline(tiny_sdxl_refiner, refiner_lora,
+                                                                            tmp_path):
+    import numpy as np
+    from diffusers import StableDiffusionXLImg2ImgPipeline
+    from PIL import Image
+
+    start = Image.fromarray((np.mgrid[0:32, 0:32].sum(axis=0) * 4 % 256).astype(np.uint8)).convert("RGB")
+    (tmp_path / "in").mkdir()
+    start.save(tmp_path / "in" / "start.png")
+    workflow = _refiner_lora_workflow(tmp_path, refiner_lora, 0.7, 1.3)
+    output = tmp_path / "out"
+    args = ["run", str(workflow), "--output", str(output), "--device", DEVICE, "--input-dir", str(tmp_path / "in")]
+    for key, value in dict(model=tiny_sdxl_refiner, image="start.png", strength=0.6, seed=4, steps=3,
+                           guidance_scale=4.0, prompt=PROMPT, negative_prompt="blurry").items():
+        args += ["--param", f"{key}={value}"]
+    assert pipeline_support.nodeflow_main(args) == 0
+    [ours] = pipeline_support.read_pngs(output)
+    pipeline = sdxl_pipeline(StableDiffusionXLImg2ImgPipeline, tiny_sdxl_refiner)
+    pipeline.load_lora_weights(str(refiner_lora), adapter_name="refiner")
+    pipeline.set_adapters(["refiner"], adapter_weights=[{"unet": 0.7, "text_encoder_2": 1.3}])
+    theirs = pipeline(PROMPT, image=start, strength=0.6, negative_prompt="blurry", num_inference_steps=3,
+                      guidance_scale=4.0, generator=torch.Generator().manual_seed(4)).images[0]
+    assert_same_pixels(ours, theirs)
