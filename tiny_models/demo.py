@@ -88,6 +88,8 @@ SD_INPAINT = DemoModel("tiny-sd-inpaint-demo", "tiny Stable Diffusion inpainting
                        make_tiny_sd_inpaint)
 SDXL_CONTROLNET = DemoModel("tiny-sdxl-controlnet-demo", "tiny ControlNet for the tiny SDXL base",
                             make_tiny_sdxl_controlnet)
+SDXL_LORA = DemoModel("tiny-sdxl-demo-lora.safetensors", "tiny LoRA for the tiny SDXL base",
+                      lambda path: write_tiny_lora(path.parent / SDXL.name, path))  # built after SDXL, beside it
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)
@@ -104,12 +106,13 @@ SYSTEMS = {
         DemoRun("sd_lora.json", (("model", SD.name), ("lora", SD_LORA.name))),
         DemoRun("sd_inpaint.json", (("model", SD_INPAINT.name), ("image", DEMO_IMAGE), ("mask", DEMO_MASK))),
     )),
-    "sdxl": DemoSystem((SDXL, SDXL_REFINER, SDXL_CONTROLNET), (
+    "sdxl": DemoSystem((SDXL, SDXL_REFINER, SDXL_CONTROLNET, SDXL_LORA), (
         DemoRun("sdxl_txt2img.json", (("model", SDXL.name),)),
         DemoRun("sdxl_img2img.json", (("model", SDXL.name), ("image", DEMO_IMAGE))),
         DemoRun("sdxl_base_refiner.json", (("model", SDXL.name), ("refiner_model", SDXL_REFINER.name))),
         DemoRun("sdxl_controlnet.json", (("model", SDXL.name), ("controlnet", SDXL_CONTROLNET.name),
                                          ("image", DEMO_IMAGE))),
+        DemoRun("sdxl_lora.json", (("model", SDXL.name), ("lora", SDXL_LORA.name))),
     )),
     "dit": DemoSystem((DIT,), (DemoRun("dit_class_to_image.json", (("model", DIT.name),)),)),
     "unclip": DemoSystem((PRIOR, DECODER), (

@@ -1,4 +1,5 @@
-"""Fixtures for the LoRA tests: the tiny SD model of tests/sd and tiny LoRA files for it, in both layouts."""
+"""Fixtures for the LoRA tests: the tiny SD model of tests/sd, the tiny SDXL base and refiner of tests/sdxl, and tiny
+LoRA files for each, in both layouts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.sd.conftest import sd_components, tiny_sd  # noqa: F401  (fixtures)
+from tests.sdxl.conftest import tiny_sdxl, tiny_sdxl_refiner  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +20,22 @@ def loras(tiny_sd, tmp_path_factory) -> dict[str, Path]:  # noqa: F811
     return {"first": write_tiny_lora(tiny_sd, folder / "first.safetensors", seed=1),
             "second": write_tiny_lora(tiny_sd, folder / "second.safetensors", seed=2),
             "kohya": write_tiny_lora(tiny_sd, folder / "kohya.safetensors", seed=3, layout="kohya")}
+
+
+@pytest.fixture(scope="session")
+def sdxl_loras(tiny_sdxl, tmp_path_factory) -> dict[str, Path]:  # noqa: F811
+    """The same three for the tiny SDXL base (UNet and both text encoders)."""
+    from tiny_models.lora import write_tiny_lora
+
+    folder = tmp_path_factory.mktemp("sdxl_loras")
+    return {"first": write_tiny_lora(tiny_sdxl, folder / "first.safetensors", seed=1),
+            "second": write_tiny_lora(tiny_sdxl, folder / "second.safetensors", seed=2),
+            "kohya": write_tiny_lora(tiny_sdxl, folder / "kohya.safetensors", seed=3, layout="kohya")}
+
+
+@pytest.fixture(scope="session")
+def refiner_lora(tiny_sdxl_refiner, tmp_path_factory) -> Path:  # noqa: F811
+    """A LoRA of the tiny SDXL refiner: its UNet and its one (second) text encoder."""
+    from tiny_models.lora import write_tiny_lora
+
+    return write_tiny_lora(tiny_sdxl_refiner, tmp_path_factory.mktemp("refiner_lora") / "refiner.safetensors", seed=4)

@@ -1,5 +1,5 @@
-"""A LoRA never changes the cached base model: in one executor, the base workflow after a LoRA run gives the base
-image bit for bit, and two workflows with different LoRAs on one base model do not see each other's."""
+"""A LoRA never changes the cached base model (SD or SDXL): in one executor, the base workflow after a LoRA run gives
+the base image bit for bit, and two workflows with different LoRAs on one base model do not see each other's."""
 
 from __future__ import annotations
 
@@ -11,38 +11,47 @@ import pytest
 from nodeflow import Executor, Folders, Workflow, default_registry
 from tests.sd.conftest import WORKFLOWS
 
-RUN = {"model": "model", "seed": 1, "steps": 2, "prompt": "a dog", "negative_prompt": "", "guidance_scale": 3.0}
+RUN = {"seed": 1, "steps": 2, "prompt": "a dog", "negative_prompt": "", "guidance_scale": 3.0}
 
 
 class Runner:
-    """One executor (one output cache, one model service) and the folder its images go to."""
+    """One executor (one output cache, one model service), the folder its images go to, and its base model."""
 
-    def __init__(self, executor: Executor, output: Path) -> None:
-        self.executor, self.output = executor, output
+    def __init__(self, executor: Executor, output: Path, model: str) -> None:
+        self.executor, self.output, self.model = executor, output, model
 
     def image(self, workflow: str, **params) -> np.ndarray:
         from PIL import Image
 
         before = set(self.output.glob("*.png"))
-        report = self.executor.run(Workflow.load(WORKFLOWS / workflow), params={**RUN, **params})
+        report = self.executor.run(Workflow.load(WORKFLOWS / workflow), params={**RUN, "model": self.model, **params})
         assert report.ok, report.failures
         [written] = set(self.output.glob("*.png")) - before
         with Image.open(written) as image:
             return np.asarray(image.convert("RGB"))
 
 
-@pytest.fixture
-def new_runner(tiny_sd, loras, tmp_path):
-    """Makes runners: each a fresh executor that has seen nothing."""
+def _runners(tmp_path: Path, model: Path, loras: Path):
+    """Makes runners: each a fresh executor that has seen nothing, with `model` and the folder `loras` in its model
+    folders."""
     made = iter(range(1000))
 
     def make() -> Runner:
         root = tmp_path / f"runner{next(made)}"
-        folders = Folders(output=root / "out", input=root / "in", temp=root / "temp",
-                          models=[tiny_sd.parent, loras["first"].parent])
-        return Runner(Executor(default_registry(), device="cpu", folders=folders), root / "out")
+        folders = Folders(output=root / "out", input=root / "in", temp=root / "temp", models=[model.parent, loras])
+        return Runner(Executor(default_registry(), device="cpu", folders=folders), root / "out", model.name)
 
     return make
+
+
+@pytest.fixture
+def new_runner(tiny_sd, loras, tmp_path):
+    return _runners(tmp_path, tiny_sd, loras["first"].parent)
+
+
+@pytest.fixture
+def new_sdxl_runner(tiny_sdxl, sdxl_loras, tmp_path):
+    return _runners(tmp_path, tiny_sdxl, sdxl_loras["first"].parent)
 
 
 def test_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(new_runner):
@@ -52,6 +61,15 @@ def test_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(new_run
     base_after = shared.image("sd_txt2img.json", steps=3)  # the cached base model, sampled again
     assert not np.array_equal(with_lora, base)
     assert np.array_equal(base_after, new_runner().image("sd_txt2img.json", steps=3))
+
+
+def test_sdxl_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(new_sdxl_runner):
+    shared = new_sdxl_runner()
+    base = shared.image("sdxl_txt2img.json")
+    with_lora = shared.image("sdxl_lora.json", lora="first.safetensors", lora_strength=0.9)
+    base_after = shared.image("sdxl_txt2img.json", steps=3)  # the cached base model, sampled again
+    assert not np.array_equal(with_lora, base)
+    assert np.array_equal(base_after, new_sdxl_runner().image("sdxl_txt2img.json", steps=3))
 
 
 def test_two_loras_on_one_base_model_do_not_see_each_other(new_runner):
