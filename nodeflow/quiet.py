@@ -1,4 +1,4 @@
-"""Keeps the deprecation chatter of diffusers, transformers and huggingface_hub out of the command's output.
+"""Keeps the deprecation chatter of diffusers, transformers, huggingface_hub (and peft, accelerate) out of the command's output.
 
 Their warnings (`warnings.warn` from their modules) and their `logging` warnings
 are hidden for as long as the block runs; so are their progress bars ("Loading
@@ -20,7 +20,7 @@ from typing import Iterator
 # Logger name → the environment variable the library reads for its log level when it sets up its logging.
 LIBRARY_VERBOSITY = {"diffusers": "DIFFUSERS_VERBOSITY", "transformers": "TRANSFORMERS_VERBOSITY",
                      "huggingface_hub": "HF_HUB_VERBOSITY"}
-LIBRARY_MODULES = r"(diffusers|transformers|huggingface_hub|accelerate)(\.|$)"
+LIBRARY_MODULES = r"(diffusers|transformers|huggingface_hub|accelerate|peft)(\.|$)"
 QUIETED_CATEGORIES = (FutureWarning, DeprecationWarning, UserWarning)
 NO_PROGRESS_BARS = "HF_HUB_DISABLE_PROGRESS_BARS"  # read by huggingface_hub, and through it by transformers
 
