@@ -1,4 +1,4 @@
-"""Keeps the deprecation chatter of diffusers, transformers, huggingface_hub (and peft, accelerate) out of the command's output.
+"""Keeps the warnings of diffusers, transformers, huggingface_hub, peft and accelerate out of the command's output.
 
 Their warnings (`warnings.warn` from their modules) and their `logging` warnings
 are hidden for as long as the block runs; so are their progress bars ("Loading
