@@ -137,3 +137,23 @@ def test_one_wheel_notch_zooms_a_gentle_step_and_smaller_deltas_zoom_in_proporti
 
 def test_a_fast_wheel_spin_still_zooms_one_step_per_event(editor):
     assert 1.05 <= wheel(editor, -600) <= 1.12
+
+
+# Each node's box at scale 1, in world pixels (screen pixels with the view at the origin).
+NODE_BOXES = """() => [...document.querySelectorAll('.node')].map((node) => {
+  const box = node.getBoundingClientRect();
+  return { id: node.dataset.id, left: box.left, top: box.top, right: box.right, bottom: box.bottom };
+})"""
+
+
+def test_no_two_nodes_of_a_shipped_workflow_overlap(editor):
+    overlapping = []
+    for path in SHIPPED:
+        load(editor, load_json(path))
+        scale_one(editor)
+        boxes = editor.page.evaluate(NODE_BOXES)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                if a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]:
+                    overlapping.append(f"{path.stem}: {a['id']} and {b['id']}")
+    assert overlapping == []
