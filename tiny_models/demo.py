@@ -77,19 +77,23 @@ class DemoSystem:
     runs: tuple[DemoRun, ...]
 
 
+def lora_of(base: DemoModel) -> DemoModel:
+    """A tiny LoRA file for `base`, built after it, beside it in the models folder."""
+    return DemoModel(f"{base.name}-lora.safetensors", f"tiny LoRA for the {base.what}",
+                     lambda path: write_tiny_lora(path.parent / base.name, path))
+
+
 SD = DemoModel("tiny-sd-demo", "tiny Stable Diffusion", make_tiny_sd)
 SD_CONTROLNET = DemoModel("tiny-sd-controlnet-demo", "tiny ControlNet for the tiny Stable Diffusion",
                           make_tiny_controlnet)
-SD_LORA = DemoModel("tiny-sd-demo-lora.safetensors", "tiny LoRA for the tiny Stable Diffusion",
-                    lambda path: write_tiny_lora(path.parent / SD.name, path))  # built after SD, beside it
+SD_LORA = lora_of(SD)
 SDXL = DemoModel("tiny-sdxl-demo", "tiny SDXL base", make_tiny_sdxl)
 SDXL_REFINER = DemoModel("tiny-sdxl-refiner-demo", "tiny SDXL refiner", make_tiny_sdxl_refiner)
 SD_INPAINT = DemoModel("tiny-sd-inpaint-demo", "tiny Stable Diffusion inpainting (9-channel UNet)",
                        make_tiny_sd_inpaint)
 SDXL_CONTROLNET = DemoModel("tiny-sdxl-controlnet-demo", "tiny ControlNet for the tiny SDXL base",
                             make_tiny_sdxl_controlnet)
-SDXL_LORA = DemoModel("tiny-sdxl-demo-lora.safetensors", "tiny LoRA for the tiny SDXL base",
-                      lambda path: write_tiny_lora(path.parent / SDXL.name, path))  # built after SDXL, beside it
+SDXL_LORA = lora_of(SDXL)
 DIT = DemoModel("tiny-dit-demo", "tiny DiT", save_tiny_dit)
 PRIOR = DemoModel("tiny-prior-demo", "tiny unCLIP prior (Kandinsky 2.2 layout)", save_tiny_prior)
 DECODER = DemoModel("tiny-kandinsky-demo", "tiny Kandinsky 2.2 decoder", save_tiny_decoder)

@@ -11,26 +11,24 @@ from tests.sd.conftest import sd_components, tiny_sd  # noqa: F401  (fixtures)
 from tests.sdxl.conftest import tiny_sdxl, tiny_sdxl_refiner  # noqa: F401  (fixtures)
 
 
+def _three_loras(model: Path, folder: Path) -> dict[str, Path]:
+    from tiny_models.lora import write_tiny_lora
+
+    return {"first": write_tiny_lora(model, folder / "first.safetensors", seed=1),
+            "second": write_tiny_lora(model, folder / "second.safetensors", seed=2),
+            "kohya": write_tiny_lora(model, folder / "kohya.safetensors", seed=3, layout="kohya")}
+
+
 @pytest.fixture(scope="session")
 def loras(tiny_sd, tmp_path_factory) -> dict[str, Path]:  # noqa: F811
     """Three different LoRAs of the tiny model: `first` and `second` in the diffusers layout, `kohya` in kohya's."""
-    from tiny_models.lora import write_tiny_lora
-
-    folder = tmp_path_factory.mktemp("loras")
-    return {"first": write_tiny_lora(tiny_sd, folder / "first.safetensors", seed=1),
-            "second": write_tiny_lora(tiny_sd, folder / "second.safetensors", seed=2),
-            "kohya": write_tiny_lora(tiny_sd, folder / "kohya.safetensors", seed=3, layout="kohya")}
+    return _three_loras(tiny_sd, tmp_path_factory.mktemp("loras"))
 
 
 @pytest.fixture(scope="session")
 def sdxl_loras(tiny_sdxl, tmp_path_factory) -> dict[str, Path]:  # noqa: F811
     """The same three for the tiny SDXL base (UNet and both text encoders)."""
-    from tiny_models.lora import write_tiny_lora
-
-    folder = tmp_path_factory.mktemp("sdxl_loras")
-    return {"first": write_tiny_lora(tiny_sdxl, folder / "first.safetensors", seed=1),
-            "second": write_tiny_lora(tiny_sdxl, folder / "second.safetensors", seed=2),
-            "kohya": write_tiny_lora(tiny_sdxl, folder / "kohya.safetensors", seed=3, layout="kohya")}
+    return _three_loras(tiny_sdxl, tmp_path_factory.mktemp("sdxl_loras"))
 
 
 @pytest.fixture(scope="session")

@@ -54,22 +54,15 @@ def new_sdxl_runner(tiny_sdxl, sdxl_loras, tmp_path):
     return _runners(tmp_path, tiny_sdxl, sdxl_loras["first"].parent)
 
 
-def test_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(new_runner):
+@pytest.mark.parametrize("family, runners", [("sd", "new_runner"), ("sdxl", "new_sdxl_runner")])
+def test_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(family, runners, request):
+    new_runner = request.getfixturevalue(runners)
     shared = new_runner()
-    base = shared.image("sd_txt2img.json")
-    with_lora = shared.image("sd_lora.json", lora="first.safetensors", lora_strength=0.9)
-    base_after = shared.image("sd_txt2img.json", steps=3)  # the cached base model, sampled again
+    base = shared.image(f"{family}_txt2img.json")
+    with_lora = shared.image(f"{family}_lora.json", lora="first.safetensors", lora_strength=0.9)
+    base_after = shared.image(f"{family}_txt2img.json", steps=3)  # the cached base model, sampled again
     assert not np.array_equal(with_lora, base)
-    assert np.array_equal(base_after, new_runner().image("sd_txt2img.json", steps=3))
-
-
-def test_sdxl_base_workflow_after_a_lora_run_gives_the_base_image_bit_for_bit(new_sdxl_runner):
-    shared = new_sdxl_runner()
-    base = shared.image("sdxl_txt2img.json")
-    with_lora = shared.image("sdxl_lora.json", lora="first.safetensors", lora_strength=0.9)
-    base_after = shared.image("sdxl_txt2img.json", steps=3)  # the cached base model, sampled again
-    assert not np.array_equal(with_lora, base)
-    assert np.array_equal(base_after, new_sdxl_runner().image("sdxl_txt2img.json", steps=3))
+    assert np.array_equal(base_after, new_runner().image(f"{family}_txt2img.json", steps=3))
 
 
 def test_two_loras_on_one_base_model_do_not_see_each_other(new_runner):
