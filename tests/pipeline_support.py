@@ -43,3 +43,14 @@ def assert_same_images(ours: list[np.ndarray], theirs: list[Any]) -> None:
         assert mine.std() > 1.0, "a flat image proves nothing"
         delta = np.abs(mine.astype(int) - reference.astype(int)).max()
         assert delta == 0, f"max |Δ| = {delta}"
+
+
+def assert_img2img_defaults(workflow: str, pipeline_class: Any) -> None:
+    """The workflow's denoise steps, strength and guidance are the pipeline's defaults."""
+    import inspect
+    import json
+
+    denoise = json.loads((WORKFLOWS / f"{workflow}.json").read_text())["nodes"]["denoise"]["inputs"]
+    defaults = {n: p.default for n, p in inspect.signature(pipeline_class.__call__).parameters.items()}
+    assert (denoise["steps"], denoise["strength"], denoise["guidance_scale"]) == (
+        defaults["num_inference_steps"], defaults["strength"], defaults["guidance_scale"])

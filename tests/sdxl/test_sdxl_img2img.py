@@ -35,14 +35,8 @@ def test_img2img_equals_pipeline(tiny_sdxl, tmp_path, input_image, guidance, neg
 
 
 def test_img2img_workflow_defaults_are_the_pipeline_defaults():
-    import inspect
-    import json
-
     from diffusers import StableDiffusionXLImg2ImgPipeline
 
-    from tests.pipeline_support import WORKFLOWS
+    from tests.pipeline_support import assert_img2img_defaults
 
-    denoise = json.loads((WORKFLOWS / "sdxl_img2img.json").read_text())["nodes"]["denoise"]["inputs"]
-    defaults = {n: p.default for n, p in inspect.signature(StableDiffusionXLImg2ImgPipeline.__call__).parameters.items()}
-    assert (denoise["steps"], denoise["strength"], denoise["guidance_scale"]) == (
-        defaults["num_inference_steps"], defaults["strength"], defaults["guidance_scale"])
+    assert_img2img_defaults("sdxl_img2img", StableDiffusionXLImg2ImgPipeline)
