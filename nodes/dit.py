@@ -17,9 +17,10 @@ from nodes.model_locator import locate
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, module_config, pin, read_model_index, read_scheduler,
 )
-from .latents import Seed, latent_preview
+from .denoise_loop import denoise_loop, guide, model_batch
+from .latents import Seed
 from .sampling import Guidance, Steps
-from .schedulers import set_steps, step_kwargs
+from .schedulers import set_steps
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
 LabelInput = list[str | int] | str | int
@@ -136,24 +137,24 @@ def denoise(
         labels = class_labels.ids.to(ctx.device).reshape(-1)
         if guided:  # the id after the last class is the "no class" DiT was trained with (1000 for ImageNet)
             labels = torch.cat([labels, torch.full_like(labels, config.num_embeds_ada_norm)])
-        sample = torch.cat([noise, noise]) if guided else noise
         set_steps(sampler, steps)
-        for index, t in enumerate(sampler.timesteps):
-            ctx.check_interrupt()
-            if guided:
-                half = sample[:batch]
-                sample = torch.cat([half, half])
-            sample = sampler.scale_model_input(sample, t)
+
+        def prepare(sample, t):
+            """DiTPipeline steps from its scaled model input: under guidance the first half, twice."""
+            return sampler.scale_model_input(model_batch(sample[:batch], guided), t)
+
+        def predict(sample, t, index: int):
             timesteps = t[None].to(sample.device).expand(sample.shape[0])
             prediction = model(sample, timestep=timesteps, class_labels=labels).sample
             if guided:
                 prediction = _guide_first_channels(prediction, channels, guidance_scale)
             if config.out_channels // 2 == channels:
                 prediction = prediction[:, :channels]
-            # DiTPipeline passes no generator; passing it keeps ancestral schedulers seeded (others ignore it).
-            sample = sampler.step(prediction, t, sample, **step_kwargs(sampler, generator)).prev_sample
-            ctx.progress(index + 1, len(sampler.timesteps), latent_preview(sample) if ctx.wants_previews else None)
-    return Latents(sample[:batch] if guided else sample, generator.get_state())
+            return prediction
+
+        # DiTPipeline passes no generator; passing it keeps ancestral schedulers seeded (others ignore it).
+        sample = denoise_loop(ctx, sampler, sampler.timesteps, noise, generator, predict, prepare=prepare)
+    return Latents(sample[:batch], generator.get_state())
 
 
 def _guide_first_channels(prediction, channels: int, guidance_scale: float):
@@ -162,5 +163,5 @@ def _guide_first_channels(prediction, channels: int, guidance_scale: float):
 
     eps, rest = prediction[:, :channels], prediction[:, channels:]
     cond, uncond = eps.chunk(2)
-    guided = uncond + guidance_scale * (cond - uncond)
+    guided = guide(uncond, cond, guidance_scale)
     return torch.cat([torch.cat([guided, guided]), rest], dim=1)

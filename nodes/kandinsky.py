@@ -18,9 +18,10 @@ from nodes.model_locator import locate
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
 )
-from .latents import Seed, latent_preview
+from .denoise_loop import denoise_loop, guide, model_batch
+from .latents import Seed
 from .sampling import Guidance, Steps
-from .schedulers import set_steps, step_kwargs
+from .schedulers import set_steps
 from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
 
 Size = Annotated[int, Field(ge=16, le=4096)]
@@ -89,17 +90,15 @@ def denoise(
         latents = randn_tensor(shape, generator=generator, device=device, dtype=embeds.dtype) * sampler.init_noise_sigma
         channels = latents.shape[1]
         learned_variance = getattr(sampler.config, "variance_type", None) in ("learned", "learned_range")
-        for index, t in enumerate(sampler.timesteps):
-            ctx.check_interrupt()
-            model_input = torch.cat([latents] * 2) if guided else latents
-            prediction = model(sample=model_input, timestep=t, encoder_hidden_states=None,
+
+        def predict(latents, t, index: int):
+            prediction = model(sample=model_batch(latents, guided), timestep=t, encoder_hidden_states=None,
                                added_cond_kwargs={"image_embeds": embeds}, return_dict=False)[0]
             if guided:
                 noise, variance = prediction.split(channels, dim=1)
                 uncond, cond = noise.chunk(2)
-                prediction = torch.cat([uncond + guidance_scale * (cond - uncond), variance.chunk(2)[1]], dim=1)
-            if not learned_variance:
-                prediction = prediction[:, :channels]
-            latents = sampler.step(prediction, t, latents, **step_kwargs(sampler, generator)).prev_sample
-            ctx.progress(index + 1, len(sampler.timesteps), latent_preview(latents) if ctx.wants_previews else None)
+                prediction = torch.cat([guide(uncond, cond, guidance_scale), variance.chunk(2)[1]], dim=1)
+            return prediction if learned_variance else prediction[:, :channels]
+
+        latents = denoise_loop(ctx, sampler, sampler.timesteps, latents, generator, predict)
     return Latents(latents, generator.get_state())

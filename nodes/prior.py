@@ -6,7 +6,6 @@ same random draws), so that the same seed gives the same embedding.
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, NamedTuple
 
 from pydantic import Field
@@ -19,6 +18,7 @@ from nodes.model_locator import locate
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
 )
+from .denoise_loop import denoise_loop, guide, model_batch
 from .latents import Seed
 from .sampling import Guidance, Steps
 from .schedulers import set_steps
@@ -93,15 +93,6 @@ def _text_condition(encoder, prompt: Tokens, negative: Tokens, has_negative: boo
     return tuple(torch.cat(pair) for pair in zip(uncond, condition))
 
 
-def _step_extras(sampler, generator, timesteps, index: int) -> dict:
-    """UnCLIPScheduler.step takes the generator (variance noise) and the next timestep; others may take neither."""
-    accepted = set(inspect.signature(sampler.step).parameters)
-    extras = {"generator": generator} if "generator" in accepted else {}
-    if "prev_timestep" in accepted:
-        extras["prev_timestep"] = timesteps[index + 1] if index + 1 < len(timesteps) else None
-    return extras
-
-
 @node("prior.image_embeds", category="conditioning", version="1.0.0", display_name="Prior Image Embeds")
 def image_embeds(
     ctx: Context,
@@ -128,21 +119,17 @@ def image_embeds(
         embeds, hidden, text_mask = _text_condition(encoder, prompt, negative, has_negative, guided, device)
         batch = 2 * len(prompt.input_ids) if has_negative else len(prompt.input_ids)
         set_steps(sampler, steps, device)
-        timesteps = sampler.timesteps
         generator = torch.Generator().manual_seed(seed)
         latents = randn_tensor((batch, model.config.embedding_dim), generator=generator, device=device,
                                dtype=embeds.dtype) * sampler.init_noise_sigma
-        for index, t in enumerate(timesteps):
-            ctx.check_interrupt()
-            model_input = torch.cat([latents] * 2) if guided else latents
-            predicted = model(model_input, timestep=t, proj_embedding=embeds, encoder_hidden_states=hidden,
-                              attention_mask=text_mask).predicted_image_embedding
-            if guided:
-                uncond_pred, text_pred = predicted.chunk(2)
-                predicted = uncond_pred + guidance_scale * (text_pred - uncond_pred)
-            latents = sampler.step(predicted, timestep=t, sample=latents,
-                                   **_step_extras(sampler, generator, timesteps, index)).prev_sample
-            ctx.progress(index + 1, len(timesteps))
+
+        def predict(latents, t, index: int):
+            predicted = model(model_batch(latents, guided), timestep=t, proj_embedding=embeds,
+                              encoder_hidden_states=hidden, attention_mask=text_mask).predicted_image_embedding
+            return guide(*predicted.chunk(2), guidance_scale) if guided else predicted
+
+        latents = denoise_loop(ctx, sampler, sampler.timesteps, latents, generator, predict, preview=None,
+                               next_timestep=True)
         latents = model.post_process_latents(latents)
     if has_negative:
         positive, negative_embeds = latents.chunk(2)

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from nodeflow import Context, node
 from nodes.controlnet import ActiveControl, control_residuals, controls_in_use, prepare_controls
-from nodes.latents import latent_preview
-from nodes.schedulers import Steps, generator_from, generator_state, set_steps, step_kwargs, timestep_at
+from nodes.denoise_loop import denoise_loop, guide, model_batch
+from nodes.schedulers import Steps, generator_from, generator_state, set_steps, timestep_at
 from nodes.types import Conditioning, Latents, Scheduler, SchedulerState, UNet
 
 Guidance = Annotated[float, Field(ge=0.0, le=50.0)]
@@ -75,8 +75,7 @@ def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidan
     """The guided noise prediction at `t`, step `step` of `steps` (when the ControlNets in `controls` act)."""
     import torch
 
-    model_input = torch.cat([latents] * 2) if guidance.guided else latents
-    model_input = instance.scale_model_input(model_input, t)
+    model_input = instance.scale_model_input(model_batch(latents, guidance.guided), t)
     residuals = control_residuals(controls or [], model_input, t, guidance.embeds, step, steps,
                                   guidance.added_cond_kwargs)
     if guidance.extra_channels is not None:
@@ -85,7 +84,7 @@ def _predict(module: Any, instance: Any, latents: Any, t: Any, guidance: _Guidan
                         added_cond_kwargs=guidance.added_cond_kwargs, return_dict=False, **residuals)[0]
     if guidance.guided:
         noise_uncond, noise_text = noise_pred.chunk(2)
-        noise_pred = noise_uncond + guidance.scale * (noise_text - noise_uncond)
+        noise_pred = guide(noise_uncond, noise_text, guidance.scale)
         if guidance.rescale > 0.0:
             from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
 
@@ -117,16 +116,11 @@ def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any,
     import torch
 
     last = len(timesteps) if not stop_at_step else min(stop_at_step, len(timesteps))
-    extra = step_kwargs(instance, generator)
     with ctx.models.use(unet) as module, controls_in_use(ctx, guidance.controls) as controls, torch.no_grad():
-        for i, t in enumerate(timesteps[:last]):
-            ctx.check_interrupt()
-            noise_pred = _predict(module, instance, latents, t, guidance, controls, i, len(timesteps))
-            latents = instance.step(noise_pred, t, latents, **extra, return_dict=False)[0]
-            if after_step is not None:
-                latents = after_step(i, latents)
-            ctx.progress(i + 1, last, latent_preview(latents) if ctx.wants_previews else None)
-    return latents
+        def predict(latents: Any, t: Any, index: int) -> Any:
+            return _predict(module, instance, latents, t, guidance, controls, index, len(timesteps))
+
+        return denoise_loop(ctx, instance, timesteps, latents, generator, predict, last=last, after_step=after_step)
 
 
 @node("sampling.denoise", category="sampling", version="1.0.0", display_name="Denoise (txt2img)")

@@ -17,6 +17,7 @@ from nodes.model_locator import locate
 from ._pipeline_folders import (
     DType, Placement, load_component, model_fingerprint, pin, read_model_index, read_scheduler,
 )
+from .denoise_loop import denoise_loop, guide, model_batch
 from .latents import Seed
 from .sampling import Guidance, Steps
 from .schedulers import set_steps
@@ -121,18 +122,15 @@ def denoise(
         # The scheduler draws its Gumbel noise on the sample's device, which needs a generator there
         # (VQDiffusionPipeline on a GPU likewise takes a torch.Generator("cuda")).
         generator = torch.Generator(device).manual_seed(seed)
-        timesteps = sampler.timesteps.to(device)
-        for index, t in enumerate(timesteps):
-            ctx.check_interrupt()
-            model_input = torch.cat([sample] * 2) if guided else sample
-            log_probs = model(model_input, encoder_hidden_states=embeds, timestep=t).sample
+
+        def predict(sample, t, index: int):
+            log_probs = model(model_batch(sample, guided), encoder_hidden_states=embeds, timestep=t).sample
             if guided:
-                uncond_log, text_log = log_probs.chunk(2)
-                log_probs = uncond_log + guidance_scale * (text_log - uncond_log)
+                log_probs = guide(*log_probs.chunk(2), guidance_scale)
                 log_probs -= torch.logsumexp(log_probs, dim=1, keepdim=True)
-            log_probs = truncate(log_probs, truncation_rate).clamp(LOG_PROB_FLOOR)
-            sample = sampler.step(log_probs, timestep=t, sample=sample, generator=generator).prev_sample
-            ctx.progress(index + 1, len(timesteps))
+            return truncate(log_probs, truncation_rate).clamp(LOG_PROB_FLOOR)
+
+        sample = denoise_loop(ctx, sampler, sampler.timesteps.to(device), sample, generator, predict, preview=None)
     return DiscreteLatents(sample, masked, model.height, model.width)
 
 

@@ -40,8 +40,9 @@ def _pipeline_images(pipeline, class_names, seed, steps, guidance, scheduler_cla
         pipeline.scheduler = original
 
 
-@pytest.mark.parametrize("scheduler, scheduler_class", [("default", None), ("dpmpp_2m", "DPMSolverMultistepScheduler")],
-                         ids=["ddim-own", "dpm-solver-multistep"])
+@pytest.mark.parametrize("scheduler, scheduler_class", [("default", None), ("dpmpp_2m", "DPMSolverMultistepScheduler"),
+                                                       ("euler", "EulerDiscreteScheduler")],
+                         ids=["ddim-own", "dpm-solver-multistep", "euler-scales-its-input"])
 def test_two_classes_with_guidance_equal_pipeline(tiny_dit, dit_pipeline, tmp_path, scheduler, scheduler_class):
     labels = ["white shark", "golden retriever"]
     ours = run_workflow("dit_class_to_image", tmp_path, model=tiny_dit, seed=5, steps=4, scheduler=scheduler,
