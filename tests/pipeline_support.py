@@ -54,3 +54,12 @@ def assert_img2img_defaults(workflow: str, pipeline_class: Any) -> None:
     defaults = {n: p.default for n, p in inspect.signature(pipeline_class.__call__).parameters.items()}
     assert (denoise["steps"], denoise["strength"], denoise["guidance_scale"]) == (
         defaults["num_inference_steps"], defaults["strength"], defaults["guidance_scale"])
+
+
+def pattern_image(side: int = 32) -> Any:
+    """A deterministic colour pattern, the picture the img2img parity tests start from."""
+    from PIL import Image
+
+    rows, cols = np.mgrid[0:side, 0:side]
+    pattern = np.stack([rows * 8, cols * 8, (rows + cols) * 4], axis=-1) % 256
+    return Image.fromarray(pattern.astype(np.uint8))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
+
+from tests.pipeline_support import pattern_image
 
 from .conftest import assert_same_pixels, make_pipeline, run_workflow
 
@@ -16,9 +17,7 @@ SCHEDULERS = {"default": None, "ddim": "DDIMScheduler", "euler_ancestral": "Eule
 
 @pytest.fixture(scope="module")
 def input_image() -> Image.Image:
-    rows, cols = np.mgrid[0:32, 0:32]
-    pattern = np.stack([rows * 8, cols * 8, (rows + cols) * 4], axis=-1) % 256
-    return Image.fromarray(pattern.astype(np.uint8))
+    return pattern_image()
 
 
 @pytest.mark.parametrize("guidance, negative", [(1.0, ""), (5.0, "grey")], ids=["no-guidance", "cfg-negative"])
