@@ -15,6 +15,9 @@ from .folders import InFolder
 from .typing_rules import is_optional, is_widget_type, resolve_hints, strip_annotated, type_name
 
 _TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+# ComfyUI's class names ("KSampler", "CheckpointLoaderSimple"): packs that stand in for ComfyUI's nodes keep them,
+# so that ComfyUI workflow files and its frontend find their nodes under the names they already use.
+_COMFY_TYPE_ID = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _NO_DEFAULT = inspect.Parameter.empty
 
@@ -105,6 +108,13 @@ class NodeDef:
         return {self.output_names[0]: result}
 
 
+def _default_display_name(type_id: str) -> str:
+    """'image.save' → 'Save'; a ComfyUI class name 'EmptyLatentImage' → 'Empty Latent Image'."""
+    if "." not in type_id:
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", type_id)
+    return type_id.split(".", 1)[1].replace("_", " ").title()
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -185,8 +195,9 @@ def node(
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         where = f"{func.__module__}.{func.__qualname__}"
-        if not _TYPE_ID.match(type_id):
-            raise NodeDefinitionError(f"{where}: type id {type_id!r} must look like 'family.name' (lowercase)")
+        if not (_TYPE_ID.match(type_id) or _COMFY_TYPE_ID.match(type_id)):
+            raise NodeDefinitionError(
+                f"{where}: type id {type_id!r} must look like 'family.name' (lowercase) or be a ComfyUI class name")
         if not _SEMVER.match(version):
             raise NodeDefinitionError(f"{where}: version {version!r} is not MAJOR.MINOR.PATCH")
         try:
@@ -204,7 +215,7 @@ def node(
             category=category,
             version=version,
             description=inspect.cleandoc(func.__doc__ or ""),
-            display_name=display_name or type_id.split(".", 1)[1].replace("_", " ").title(),
+            display_name=display_name or _default_display_name(type_id),
             inputs=inputs,
             outputs=outputs,
             output_node=output_node or not outputs,

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-_NOT_NODE_MODULES = {"types"}
+_NOT_NODE_MODULES = {"types", "comfy_types"}
 
 
 def modules() -> list[ModuleType]:

@@ -50,9 +50,21 @@ def test_bad_version_and_type_id_are_refused():
         def v(x: int) -> int:
             return x
     with pytest.raises(NodeDefinitionError, match="family.name"):
-        @node("NoFamily", category="t")
+        @node("no_family", category="t")
         def f(x: int) -> int:
             return x
+    with pytest.raises(NodeDefinitionError, match="ComfyUI class name"):
+        @node("Not.Comfy", category="t")
+        def g(x: int) -> int:
+            return x
+
+
+def test_a_comfyui_class_name_is_a_type_id_shown_as_words():
+    @node("EmptyLatentImage", category="t")
+    def empty(x: int) -> int:
+        return x
+
+    assert empty.__nodeflow__.display_name == "Empty Latent Image"
 
 
 def test_bare_tuple_output_is_refused():
