@@ -114,6 +114,12 @@ def _widget_values(raw: dict[str, Any], definition: NodeDef, node_id: str,
                    problems: list[Problem]) -> dict[str, Any]:
     values = raw.get("widgets_values") or []
     names = widget_order(definition)
+    # Newer frontends list every widget among a node's inputs, in the order of its widgets: the order the file was
+    # saved in, which wins should a node here split required and optional inputs unlike the one that saved it.
+    listed = [e["widget"].get("name") for e in raw.get("inputs") or [] if isinstance(e, dict)
+              and isinstance(e.get("widget"), dict)]
+    if sorted(listed, key=str) == sorted(names):
+        names = listed
     if isinstance(values, dict):
         return {name: values[name] for name in names if name in values}
     if not isinstance(values, list):

@@ -114,3 +114,11 @@ def test_text_widget_values_round_trip_between_python_and_the_frontend(registry)
         prompt = api_prompt(workflow, registry)
         assert prompt["l"]["inputs"]["transformer"] == ["m", 0]
         assert load_any(prompt, registry).workflow.nodes["l"].inputs["labels"] == labels
+
+
+def test_widget_inputs_listed_by_a_newer_frontend_give_the_order_of_the_values(registry):
+    ui = _loader_and_latents([2, 42, "fixed", 0, 512])
+    ui["nodes"][1]["inputs"] += [ui_input(name, "INT", None, widget=True)
+                                 for name in ("batch_size", "seed", "width", "height")]
+    inputs = load_any(ui, registry).workflow.nodes["2"].inputs
+    assert (inputs["batch_size"], inputs["seed"], inputs["width"], inputs["height"]) == (2, 42, None, 512)
