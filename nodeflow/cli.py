@@ -8,13 +8,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budgets import Budgets
 from .cli_parser import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from .cli_parser import build_parser as parser_for
 from .limits import Limits
 from .quiet import quiet_libraries
+
+if TYPE_CHECKING:
+    from .comfy_formats import Loaded
+    from .registry import Registry
 
 __all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "build_parser", "main"]
 
@@ -44,11 +48,13 @@ def _registry(args: argparse.Namespace):
         raise CommandError(str(exc)) from exc
 
 
-def _load(path: str):
-    from .workflow import Workflow
+def _load(path: str, registry: Registry) -> Loaded:
+    """A workflow file in format 1 or in one of ComfyUI's formats (API or UI), with the PNG chunks it brings."""
+    from .comfy_formats import load_any
+    from .workflow import read_json_file
 
     try:
-        return Workflow.load(path)
+        return load_any(read_json_file(path), registry)
     except IsADirectoryError as exc:
         raise CommandError(f"workflow {path} is a folder, not a file") from exc
     except OSError as exc:
@@ -99,8 +105,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     params = _params(args.param)
     folders = _folders(args) if args.deep else None
     try:
-        workflow = _load(args.workflow).with_params(params)
-        problems = validate(workflow, _registry(args), _limits(args), folders)
+        registry = _registry(args)
+        workflow = _load(args.workflow, registry).workflow.with_params(params)
+        problems = validate(workflow, registry, _limits(args), folders)
     except ProblemList as exc:
         problems = exc.problems
     if problems:
@@ -119,13 +126,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = _params(args.param)
     report_path = _report_path(args.report)
     try:
-        workflow = _load(args.workflow)
         registry = _registry(args)
+        loaded = _load(args.workflow, registry)
         folders = _folders(args)
         executor = Executor(registry, device=args.device, folders=folders, limits=_limits(args),
                             budgets=Budgets.from_args(args))
-        with ctrl_c_interrupts(executor), ProgressBar.for_workflow(workflow, registry) as bar:
-            report = executor.run(workflow, params=params, on_event=bar)
+        with ctrl_c_interrupts(executor), ProgressBar.for_workflow(loaded.workflow, registry) as bar:
+            report = executor.run(loaded.workflow, params=params, on_event=bar, pnginfo=loaded.pnginfo)
     except ProblemList as exc:
         _print_problems(exc.problems)
         return EXIT_INVALID
@@ -154,7 +161,8 @@ def cmd_params(args: argparse.Namespace) -> int:
     from .problems import ProblemList
 
     try:
-        described = describe_params(_load(args.workflow), _registry(args))
+        registry = _registry(args)
+        described = describe_params(_load(args.workflow, registry).workflow, registry)
     except ProblemList as exc:
         _print_problems(exc.problems)
         return EXIT_INVALID

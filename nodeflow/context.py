@@ -32,11 +32,20 @@ class Context:
     _on_progress: Callable[[str, int, int, Any], None] | None = field(default=None, repr=False)
     ui: dict[str, list[Any]] = field(default_factory=dict)
     wants_previews: bool = False
+    _image_metadata: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def workflow(self) -> dict[str, Any] | None:
-        """The running workflow in format 1, e.g. to embed in saved images."""
+        """The running workflow in format 1."""
         return self._workflow() if self._workflow is not None else None
+
+    @property
+    def image_metadata(self) -> dict[str, Any]:
+        """Text chunk name → JSON value, for saved images to carry so that editors restore the graph from them:
+        `nodeflow` (the workflow, format 1), and ComfyUI's `prompt` (API format) and `workflow` (UI format)."""
+        if self._image_metadata is not None:
+            return self._image_metadata()
+        return {} if self._workflow is None else {"nodeflow": self._workflow()}
 
     def progress(self, value: int, total: int, preview: Any = None) -> None:
         """Report `value` of `total` steps done; `preview` is an optional image for live previews,

@@ -91,16 +91,18 @@ class Executor:
         run_id: str | None = None,
         on_event: Subscriber | None = None,
         previews: bool = False,
+        pnginfo: dict[str, Any] | None = None,
     ) -> RunReport:
         """Validate, plan and run; raises ProblemList when the workflow cannot run at all.
 
-        `previews` asks nodes for preview images with their progress (someone is watching them live)."""
+        `previews` asks nodes for preview images with their progress (someone is watching them live).
+        `pnginfo`: ComfyUI's `prompt` and `workflow` as the client sent them, for saved images to carry."""
         if params:
             workflow = workflow.with_params(params)
         steps, keys = self._compile(workflow, targets)
         with self._run_lock:
             self._interrupt.clear()
-            return Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews).execute(keys)
+            return Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews, pnginfo).execute(keys)
 
     def _compile(self, workflow: Workflow, targets: Iterable[str] | None) -> tuple[Plan, dict[str, str] | None]:
         """The plan (memoised by workflow digest) and its cache keys, unless a node reads outside state."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .comfy_formats import api_prompt
 from .context import Context, Interrupted
 from .events import (
     Event, NodeFailed, NodeFinished, NodeProgress, NodesCached, NodeStarted, RunFinished, RunInterrupted,
@@ -38,9 +39,11 @@ class Run:
 
     def __init__(
         self, executor: Executor, steps: Plan, run_id: str, workflow: Workflow, on_event: Subscriber | None,
-        previews: bool,
+        previews: bool, pnginfo: dict[str, Any] | None = None,
     ) -> None:
         self.previews = previews
+        self.pnginfo = pnginfo or {}
+        self._image_metadata: dict[str, Any] | None = None
         self.executor = executor
         self.plan = steps
         self.workflow = workflow
@@ -50,6 +53,14 @@ class Run:
         self.unreadable: dict[str, Exception] = {}
         self.keys: dict[str, str] = {}
         self.dead: set[str] = set()  # failed, or holding a value a node changed: their readers are skipped
+
+    def image_metadata(self) -> dict[str, Any]:
+        """What saved images carry to restore the graph: the workflow (format 1) and ComfyUI's `prompt` (the one the
+        run came as, else the workflow in API format) and `workflow` (its UI format, when a client sent one)."""
+        if self._image_metadata is None:
+            prompt = self.pnginfo.get("prompt") or api_prompt(self.workflow, self.executor.registry)
+            self._image_metadata = {**self.pnginfo, "nodeflow": self.workflow.to_dict(), "prompt": prompt}
+        return self._image_metadata
 
     def emit(self, event: Event) -> None:
         """Tell every subscriber; one that raises is logged and changes nothing of the run."""
@@ -171,6 +182,7 @@ class Run:
         ctx = Context(
             step.node_id, definition.type_id, device, models, executor.folders,
             self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
+            _image_metadata=self.image_metadata,
         )
         versions = InputVersions({name: kwargs[name] for name in step.links})
         with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):

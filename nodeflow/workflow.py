@@ -82,6 +82,9 @@ class Workflow:
             return from_comfy(data)
         if not isinstance(data, dict):
             raise ProblemList([Problem("format", "a workflow must be a JSON object")])
+        if "nodeflow" not in data and isinstance(data.get("nodes"), list):
+            raise ProblemList([Problem("format", "this is a ComfyUI UI-format workflow (a 'nodes' array), which "
+                                                 "converts with the node schemas: nodeflow.comfy_formats.load_any")])
         problems: list[Problem] = []
         if data.get("nodeflow") != FORMAT_VERSION:
             got = data.get("nodeflow")
@@ -117,14 +120,7 @@ class Workflow:
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
         """Read a workflow file: OSError when it cannot be read, ProblemList when it is not a JSON workflow."""
-        raw = Path(path).read_bytes()
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise ProblemList([Problem("format", f"{path} is not UTF-8 text (a binary file?): {exc}")]) from exc
-        except (ValueError, RecursionError) as exc:  # bad JSON, a number too long to convert, nesting too deep
-            raise ProblemList([Problem("format", f"{path} is not valid JSON: {exc}")]) from exc
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_file(path))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -162,6 +158,17 @@ class Workflow:
             default=_link_json, check_circular=False, separators=(",", ":"),
         )
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def read_json_file(path: str | Path) -> Any:
+    """A workflow file's JSON: OSError when it cannot be read, ProblemList when it is not JSON text."""
+    raw = Path(path).read_bytes()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProblemList([Problem("format", f"{path} is not UTF-8 text (a binary file?): {exc}")]) from exc
+    except (ValueError, RecursionError) as exc:  # bad JSON, a number too long to convert, nesting too deep
+        raise ProblemList([Problem("format", f"{path} is not valid JSON: {exc}")]) from exc
 
 
 def _link_json(value: Any) -> Any:

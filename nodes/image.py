@@ -45,8 +45,8 @@ def _write_pngs(ctx: Context, image: Image, prefix: str, kind: FolderKind) -> No
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
-    if ctx.workflow is not None:
-        info.add_text("nodeflow", json.dumps(ctx.workflow))
+    for chunk, value in ctx.image_metadata.items():
+        info.add_text(chunk, json.dumps(value))
     shown = []
     for picture in to_pil(image):
         with ctx.folders.create_numbered(kind, prefix, ".png") as new:
@@ -57,7 +57,8 @@ def _write_pngs(ctx: Context, image: Image, prefix: str, kind: FolderKind) -> No
 
 @node("image.save", category="image", version="1.0.0", display_name="Save Image", output_node=True)
 def save_image(ctx: Context, image: Image, filename_prefix: str = "nodeflow") -> None:
-    """Save PNGs to the output folder, with the workflow JSON in the PNG text chunk "nodeflow"."""
+    """Save PNGs to the output folder, with the workflow JSON in the PNG text chunk "nodeflow" and ComfyUI's
+    "prompt" and "workflow" chunks, so that either editor restores the graph from a dropped PNG."""
     _write_pngs(ctx, image, filename_prefix, "output")
 
 

@@ -20,7 +20,7 @@ async def test_object_info_describes_nodes_the_comfyui_way(aiohttp_client, tmp_p
     count = info["servertest.count"]
     assert count["input"]["required"] == {}
     assert count["input"]["optional"]["steps"] == ["INT", {"default": 3, "min": 1, "max": 10000, "step": 1}]
-    assert count["input"]["optional"]["delay"] == ["FLOAT", {"default": 0.0, "min": 0.0, "max": 5.0}]
+    assert count["input"]["optional"]["delay"] == ["FLOAT", {"default": 0.0, "min": 0.0, "max": 5.0, "step": 0.01, "round": False}]
     assert (count["output"], count["output_name"], count["output_node"]) == (["Tally"], ["tally"], False)
     save = info["servertest.save_png"]
     assert save["input"]["required"] == {"tally": ["Tally"]} and save["output_node"] is True

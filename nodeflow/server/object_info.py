@@ -8,18 +8,24 @@ from typing import Any
 
 from aiohttp import web
 
+from ..comfy_widgets import AUTO_TOOLTIP, TEXT_TOOLTIP, to_frontend, widget_form, without_null
 from ..schema import folder_choices
 from .bodies import json_error, json_response
 from .keys import CONFIG, REGISTRY, SCHEMA
 
 routes = web.RouteTableDef()
 _WIDGET_TYPES = {"integer": "INT", "number": "FLOAT", "string": "STRING", "boolean": "BOOLEAN"}
+# The seed inputs ComfyUI's frontend gives a "control after generate" widget (randomize, increment...).
+SEED_NAMES = ("seed", "noise_seed")
 
 
-def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """`X | None` → X's schema."""
-    options = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
-    return options[0] if len(options) == 1 else schema
+def socket_type(spec: dict[str, Any], types: dict[str, Any]) -> str:
+    """A socket input's type as ComfyUI's frontend matches it: the classes it accepts and their subclasses,
+    comma-separated (`X | None` is just X; `A | B` is "A,B")."""
+    accepted = list(spec["accepts"])
+    subclasses = [name for name, info in types.items() if name not in accepted
+                  and any(base in accepted for base in info["bases"])]
+    return ",".join(accepted + subclasses) or spec["type"]
 
 
 def _holds_images(folder: dict[str, Any]) -> bool:
@@ -39,33 +45,61 @@ def _folder_combo(spec: dict[str, Any], listed: list[str]) -> list[Any]:
     return [listed if default is None or default in listed else [default, *listed], options]
 
 
-def comfy_input(name: str, spec: dict[str, Any], listed: list[str] | None = None) -> list[Any]:
-    """One input as ComfyUI describes it: `[TYPE, {options}]`, or `[[choices], {options}]` for enums and for
-    inputs that name a folder entry (`listed`: what the folders hold now)."""
-    if not spec["widget"]:
-        return [spec["type"]]
-    if listed is not None:
-        return _folder_combo(spec, listed)
-    schema = _non_null(spec.get("schema", {}))
+def _number_options(schema: dict[str, Any], kind: str) -> dict[str, Any]:
+    """ComfyUI's min/max/step from JSON-schema bounds; floats are not rounded to the step by the frontend."""
     options: dict[str, Any] = {}
-    if "default" in spec and spec["default"] is not None:
-        options["default"] = spec["default"]
-    if "enum" in schema:
-        return [list(schema["enum"]), options]
-    kind = _WIDGET_TYPES.get(schema.get("type", ""), spec["type"])
-    for ours, theirs in (("minimum", "min"), ("maximum", "max"), ("multipleOf", "step")):
-        if ours in schema:
-            options[theirs] = schema[ours]
-    if kind == "INT":
-        options.setdefault("step", 1)
+    for theirs, ours in (("min", ("minimum", "exclusiveMinimum")), ("max", ("maximum", "exclusiveMaximum"))):
+        bound = next((schema[key] for key in ours if key in schema), None)
+        if bound is not None:
+            options[theirs] = bound
+    options["step"] = schema.get("multipleOf", 1 if kind == "INT" else 0.01)
+    if kind == "FLOAT":
+        options["round"] = False
+    return options
+
+
+def _widget(name: str, spec: dict[str, Any]) -> list[Any]:
+    schema = spec.get("schema", {})
+    form = widget_form(schema)
+    value_schema = without_null(schema)[0] if form == "auto_zero" else schema
+    options: dict[str, Any] = {}
+    if spec.get("default") is not None or form != "plain":
+        options["default"] = to_frontend(schema, spec.get("default"))
+    tooltips = [value_schema.get("description", "")]
+    if form == "text":
+        kind = "STRING"
+        tooltips.append(TEXT_TOOLTIP)
+    elif "enum" in value_schema:
+        return [list(value_schema["enum"]), options]
+    else:
+        kind = _WIDGET_TYPES[value_schema["type"]]
+    if kind in ("INT", "FLOAT"):
+        options.update(_number_options(value_schema, kind))
+    if form == "auto_zero":
+        options["min"] = 0
+        tooltips.append(AUTO_TOOLTIP)
+    if kind == "INT" and name in SEED_NAMES:
+        options["control_after_generate"] = True
     if kind == "STRING" and "prompt" in name:
         options["multiline"] = True
+    if tooltip := "; ".join(t for t in tooltips if t):
+        options["tooltip"] = tooltip
     return [kind, options]
 
 
-def comfy_node(node: dict[str, Any], module: str, listed: dict[str, list[str]]) -> dict[str, Any]:
+def comfy_input(name: str, spec: dict[str, Any], types: dict[str, Any], listed: list[str] | None = None) -> list[Any]:
+    """One input as ComfyUI describes it: `[TYPE, {options}]`, or `[[choices], {options}]` for enums and for
+    inputs that name a folder entry (`listed`: what the folders hold now). `types`: the socket type table."""
+    if not spec["widget"]:
+        return [socket_type(spec, types)]
+    if listed is not None:
+        return _folder_combo(spec, listed)
+    return _widget(name, spec)
+
+
+def comfy_node(node: dict[str, Any], module: str, listed: dict[str, list[str]], types: dict[str, Any]) -> dict[str, Any]:
     """`listed`: input name → what the folders hold now, for the inputs that name a folder entry."""
-    inputs = {n: comfy_input(n, s, listed.get(n)) for n, s in node["inputs"].items()}
+    inputs = {n: comfy_input(n, s, types, listed.get(n)) for n, s in node["inputs"].items()}
     required = {n: inputs[n] for n, s in node["inputs"].items() if s["required"]}
     optional = {n: inputs[n] for n, s in node["inputs"].items() if not s["required"]}
     outputs = node["outputs"]
@@ -87,11 +121,12 @@ def comfy_node(node: dict[str, Any], module: str, listed: dict[str, list[str]]) 
 
 async def object_info(request: web.Request, type_ids: list[str]) -> dict[str, Any]:
     """`type_ids` in ComfyUI's shape, with what the folders hold now (listed off the event loop)."""
-    registry, nodes = request.app[REGISTRY], request.app[SCHEMA]["nodes"]
+    registry, schema = request.app[REGISTRY], request.app[SCHEMA]
     definitions = [registry[type_id] for type_id in type_ids]
     listed = await asyncio.to_thread(folder_choices, definitions, request.app[CONFIG].folders())
     return {
-        type_id: comfy_node(nodes[type_id], registry[type_id].func.__module__, listed.get(type_id, {}))
+        type_id: comfy_node(schema["nodes"][type_id], registry[type_id].func.__module__, listed.get(type_id, {}),
+                            schema["types"])
         for type_id in type_ids
     }
 

@@ -14,7 +14,8 @@ from ..models import recipe_keys_of
 from ..plan import Plan, plan
 from ..problems import ProblemList
 from ..registry import Registry
-from ..workflow import Workflow
+from ..comfy_formats import Loaded, load_any
+from ..comfy_ui_format import is_ui_workflow
 from . import prompt_log
 from .bodies import json_error, json_response, read_object
 from .keys import CONFIG, HUB, REGISTRY, STORE, WORKERS
@@ -25,8 +26,11 @@ MAX_QUERY_COUNT = 2**31 - 1
 
 
 def _node_types(prompt: Any) -> dict[str, Any]:
-    """Node id → type, from format 1 (`nodes.*.type`) or ComfyUI's API format (`*.class_type`)."""
+    """Node id → type, from format 1 (`nodes.*.type`), ComfyUI's API format (`*.class_type`) or its UI format
+    (`nodes[].type`)."""
     nodes = prompt.get("nodes", prompt) if isinstance(prompt, dict) else {}
+    if isinstance(nodes, list):
+        nodes = {n["id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), (int, str))}
     if not isinstance(nodes, dict):
         return {}
     return {str(k): v.get("type", v.get("class_type")) for k, v in nodes.items() if isinstance(v, dict)}
@@ -54,9 +58,21 @@ def _invalid(problems: ProblemList, prompt: Any) -> web.HTTPException:
     return json_error(400, f"the prompt has {count} problem{summary}", node_errors=node_errors(problems, prompt))
 
 
-def _validate(prompt: Any, params: dict[str, Any], registry: Registry, limits: Limits) -> tuple[Workflow, Plan]:
-    workflow = Workflow.from_dict(prompt).with_params(params)
-    return workflow, plan(workflow, registry, limits=limits)
+def _validate(prompt: Any, params: dict[str, Any], registry: Registry, limits: Limits) -> tuple[Loaded, Plan]:
+    """The prompt in any format (ours, ComfyUI's API or UI format) as a workflow with its params set, planned."""
+    loaded = load_any(prompt, registry)
+    workflow = loaded.workflow.with_params(params)
+    return Loaded(workflow, loaded.pnginfo), plan(workflow, registry, limits=limits)
+
+
+def _extra_data(body: dict[str, Any], loaded: Loaded) -> dict[str, Any]:
+    """The client's `extra_data`; a UI-format prompt is kept in it as ComfyUI clients send theirs
+    (`extra_pnginfo.workflow`), for saved images to carry."""
+    extra = body.get("extra_data") if isinstance(body.get("extra_data"), dict) else {}
+    if "workflow" not in loaded.pnginfo:
+        return extra
+    pnginfo = extra.get("extra_pnginfo") if isinstance(extra.get("extra_pnginfo"), dict) else {}
+    return {**extra, "extra_pnginfo": {**pnginfo, "workflow": loaded.pnginfo["workflow"]}}
 
 
 def _enqueue(store: QueueStore, wanted_id: Any, **fields: Any) -> tuple[str, int]:
@@ -73,6 +89,8 @@ def _enqueue(store: QueueStore, wanted_id: Any, **fields: Any) -> tuple[str, int
 @routes.post("/prompt")
 async def queue_prompt(request: web.Request) -> web.Response:
     body = await read_object(request)
+    if is_ui_workflow(body):  # a UI-format workflow file, sent as it is
+        body = {"prompt": body}
     if "prompt" not in body:
         raise json_error(400, "body must be an object with a 'prompt' (a workflow)", node_errors={})
     prompt, params, front = body["prompt"], body.get("params") or {}, body.get("front", False)
@@ -82,15 +100,14 @@ async def queue_prompt(request: web.Request) -> web.Response:
         raise json_error(400, "'front' must be true or false", node_errors={})
     limits = request.app[CONFIG].prompt_limits
     try:
-        workflow, steps = await asyncio.to_thread(_validate, prompt, params, request.app[REGISTRY], limits)
+        loaded, steps = await asyncio.to_thread(_validate, prompt, params, request.app[REGISTRY], limits)
     except ProblemList as problems:
         raise _invalid(problems, prompt) from None
-    store = request.app[STORE]
-    extra = body.get("extra_data") if isinstance(body.get("extra_data"), dict) else {}
+    store, workflow, original = request.app[STORE], loaded.workflow, loaded.pnginfo.get("prompt", prompt)
     client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else None
     prompt_id, number = await asyncio.to_thread(
-        _enqueue, store, body.get("prompt_id"), workflow=workflow.to_dict(), original=prompt, client_id=client_id,
-        extra=extra, output_nodes=steps.output_nodes, front=front, recipes=recipe_keys_of(steps),
+        _enqueue, store, body.get("prompt_id"), workflow=workflow.to_dict(), original=original, client_id=client_id,
+        extra=_extra_data(body, loaded), output_nodes=steps.output_nodes, front=front, recipes=recipe_keys_of(steps),
     )
     prompt_log.queued(prompt_id, workflow.meta)
     request.app[WORKERS].notify()

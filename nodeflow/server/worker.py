@@ -24,13 +24,23 @@ from ..folders import Folders
 from ..limits import DEFAULT_LIMITS, Limits
 from ..problems import ProblemList
 from ..registry import Registry
-from ..workflow import Workflow
+from ..workflow import Workflow, is_comfy_prompt
 from . import prompt_log
 from .messages import Message, PromptMessages, preview_frame
 from .store import QueueStore, QueuedPrompt
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 1.0
+
+
+def _pnginfo(prompt: QueuedPrompt) -> dict[str, Any]:
+    """What ComfyUI's SaveImage writes besides the image: the API prompt the client sent (when it sent one) and
+    each entry of its `extra_data.extra_pnginfo` (the frontend's `workflow`)."""
+    extra = prompt.extra.get("extra_pnginfo")
+    chunks = dict(extra) if isinstance(extra, dict) else {}
+    if is_comfy_prompt(prompt.original):
+        chunks["prompt"] = prompt.original
+    return chunks
 
 
 class Publisher(Protocol):
@@ -77,7 +87,7 @@ class PromptRunner:
             self._current = prompt.id
         try:
             report = self.executor.run(Workflow.from_dict(prompt.workflow), run_id=prompt.id, on_event=on_event,
-                                       previews=previews)
+                                       previews=previews, pnginfo=_pnginfo(prompt))
             status = "success" if report.ok else "error"
             outputs = report.ui
         except ProblemList as problems:
