@@ -73,10 +73,10 @@ def layout_summary(shapes: Shapes) -> str:
 
 def architecture(shapes: Shapes, family: str, v_prediction: bool) -> Architecture:
     text = _text_configs(shapes, family)
-    unet = _unet_config(shapes, family)
+    unet = unet_config(shapes, family)
     pipeline = {"sd1": "StableDiffusionPipeline", "sd2": "StableDiffusionPipeline",
                 "sdxl": "StableDiffusionXLPipeline", "sdxl_refiner": "StableDiffusionXLImg2ImgPipeline"}[family]
-    return Architecture(family, pipeline, {**text, "unet": unet, "vae": _vae_config(shapes, family),
+    return Architecture(family, pipeline, {**text, "unet": unet, "vae": vae_config(shapes, family),
                                            "scheduler": _scheduler_config(family, v_prediction)})
 
 
@@ -88,23 +88,25 @@ def _heads(width: int) -> int:
     return max(1, width // 64)
 
 
-def _unet_config(shapes: Shapes, family: str) -> dict[str, Any]:
+def unet_config(shapes: Shapes, family: str, prefix: str = UNET) -> dict[str, Any]:
+    """A UNet's (or a ControlNet's: the same encoder half, under `prefix`) diffusers config."""
     levels: list[list[int]] = [[]]
     block = 1
-    while shapes.has(f"{UNET}input_blocks.{block}."):
-        if f"{UNET}input_blocks.{block}.0.op.weight" in shapes:
+    while shapes.has(f"{prefix}input_blocks.{block}."):
+        if f"{prefix}input_blocks.{block}.0.op.weight" in shapes:
             levels.append([])
         else:
             levels[-1].append(block)
         block += 1
-    channels = [shapes[f"{UNET}input_blocks.{level[0]}.0.out_layers.3.weight"][0] for level in levels]
-    attention = [shapes.has(f"{UNET}input_blocks.{level[0]}.1.") for level in levels]
-    depth = [max(1, shapes.count(f"{UNET}input_blocks.{level[0]}.1.transformer_blocks.")) for level in levels]
-    first = next(f"{UNET}input_blocks.{level[0]}.1." for level, has in zip(levels, attention) if has)
+    channels = [shapes[f"{prefix}input_blocks.{level[0]}.0.out_layers.3.weight"][0] for level in levels]
+    attention = [shapes.has(f"{prefix}input_blocks.{level[0]}.1.") for level in levels]
+    depth = [max(1, shapes.count(f"{prefix}input_blocks.{level[0]}.1.transformer_blocks.")) for level in levels]
+    first = next(f"{prefix}input_blocks.{level[0]}.1." for level, has in zip(levels, attention) if has)
     down = ["CrossAttnDownBlock2D" if has else "DownBlock2D" for has in attention]
     config: dict[str, Any] = dict(
         _class_name="UNet2DConditionModel", sample_size={"sd1": 64, "sd2": 96}.get(family, 128),
-        in_channels=shapes[f"{UNET}input_blocks.0.0.weight"][1], out_channels=shapes[f"{UNET}out.2.weight"][0],
+        in_channels=shapes[f"{prefix}input_blocks.0.0.weight"][1],
+        out_channels=shapes.get(f"{prefix}out.2.weight", (4,))[0],  # a ControlNet has no output layer
         block_out_channels=channels, layers_per_block=len(levels[0]), down_block_types=down,
         up_block_types=[name.replace("Down", "Up") for name in reversed(down)],
         cross_attention_dim=shapes[f"{first}transformer_blocks.0.attn2.to_k.weight"][1],
@@ -112,23 +114,24 @@ def _unet_config(shapes: Shapes, family: str) -> dict[str, Any]:
         use_linear_projection=len(shapes[f"{first}proj_in.weight"]) == 2, norm_num_groups=_groups(channels),
         transformer_layers_per_block=depth,
     )
-    if f"{UNET}label_emb.0.0.weight" in shapes:  # SDXL's "text_time": pooled text + 6 (refiner: 5) size ids
-        embedder = OPEN_CLIP[family]
-        pooled = shapes[f"{embedder}text_projection"][1]
+    if f"{prefix}label_emb.0.0.weight" in shapes and family in OPEN_CLIP:
+        # SDXL's "text_time": the pooled text embedding and 6 (refiner: 5) size ids
+        pooled = shapes[f"{OPEN_CLIP[family]}text_projection"][1]
         ids = 5 if family == "sdxl_refiner" else 6
-        added = shapes[f"{UNET}label_emb.0.0.weight"][1]
+        added = shapes[f"{prefix}label_emb.0.0.weight"][1]
         config.update(addition_embed_type="text_time", projection_class_embeddings_input_dim=added,
                       addition_time_embed_dim=(added - pooled) // ids)
     return config
 
 
-def _vae_config(shapes: Shapes, family: str) -> dict[str, Any]:
-    levels = shapes.count(f"{VAE}encoder.down.")
-    channels = [shapes[f"{VAE}encoder.down.{level}.block.0.conv1.weight"][0] for level in range(levels)]
+def vae_config(shapes: Shapes, family: str, prefix: str = VAE) -> dict[str, Any]:
+    """An AutoencoderKL's diffusers config; its keys are under `prefix` ("" in a VAE file of its own)."""
+    levels = shapes.count(f"{prefix}encoder.down.")
+    channels = [shapes[f"{prefix}encoder.down.{level}.block.0.conv1.weight"][0] for level in range(levels)]
     return dict(
-        _class_name="AutoencoderKL", in_channels=shapes[f"{VAE}encoder.conv_in.weight"][1],
-        out_channels=shapes[f"{VAE}decoder.conv_out.weight"][0], latent_channels=shapes[f"{VAE}quant_conv.weight"][0] // 2,
-        block_out_channels=channels, layers_per_block=shapes.count(f"{VAE}encoder.down.0.block."),
+        _class_name="AutoencoderKL", in_channels=shapes[f"{prefix}encoder.conv_in.weight"][1],
+        out_channels=shapes[f"{prefix}decoder.conv_out.weight"][0], latent_channels=shapes[f"{prefix}quant_conv.weight"][0] // 2,
+        block_out_channels=channels, layers_per_block=shapes.count(f"{prefix}encoder.down.0.block."),
         down_block_types=["DownEncoderBlock2D"] * levels, up_block_types=["UpDecoderBlock2D"] * levels,
         norm_num_groups=_groups(channels), sample_size={"sd1": 512, "sd2": 768}.get(family, 1024),
         scaling_factor=0.13025 if family.startswith("sdxl") else 0.18215, force_upcast=family.startswith("sdxl"),
@@ -184,3 +187,23 @@ def _scheduler_config(family: str, v_prediction: bool) -> dict[str, Any]:
                     **_SD_BETAS)
     return dict(_class_name="EulerDiscreteScheduler", interpolation_type="linear", timestep_spacing="leading",
                 prediction_type="epsilon", use_karras_sigmas=False, **_SD_BETAS)
+
+
+def controlnet_config(shapes: Shapes, prefix: str) -> dict[str, Any]:
+    """A ControlNet's diffusers config from its original-layout weights (under `prefix`): the UNet encoder's
+    sizes, the conditioning embedding's widths, and SDXL's added embedding when it has one (its widths are the
+    UNet's, and the size ids' embedding width, which no weight shows, SDXL's 256)."""
+    added = shapes.get(f"{prefix}label_emb.0.0.weight")
+    unet = unet_config(shapes, "sd1" if added is None else "sdxl", prefix)
+    if added is None and unet["use_linear_projection"]:  # SD 2.x: 64-wide heads
+        unet = unet_config(shapes, "sd2", prefix)
+    config = {key: unet[key] for key in ("in_channels", "block_out_channels", "layers_per_block", "down_block_types",
+                                         "cross_attention_dim", "attention_head_dim", "use_linear_projection",
+                                         "norm_num_groups", "transformer_layers_per_block")}
+    hint = [shapes[f"{prefix}input_hint_block.{index}.weight"][0] for index in range(0, 14, 4)
+            if f"{prefix}input_hint_block.{index}.weight" in shapes]
+    config.update(_class_name="ControlNetModel", conditioning_embedding_out_channels=hint)
+    if added is not None:
+        config.update(addition_embed_type="text_time", projection_class_embeddings_input_dim=added[1],
+                      addition_time_embed_dim=256)
+    return config

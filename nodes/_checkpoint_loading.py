@@ -47,6 +47,13 @@ def read_checkpoint(folders: Any, path: Path, name: str, node: str, dtype: Any) 
     return LoadedCheckpoint(pipeline.components, arch, index), scheduler
 
 
+def single_file_model(model_class: Any, path: Path, config: dict[str, Any], dtype: Any = None) -> Any:
+    """A diffusers model read from one original-layout file with `config` (derived from its shapes), offline."""
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / "config.json").write_text(json.dumps(config))
+        return model_class.from_single_file(str(path), config=scratch, torch_dtype=dtype, local_files_only=True)
+
+
 def _is_v_prediction(path: Path, shapes: Shapes) -> bool:
     """SD 2.x 768 models predict v, the 512 base ones noise; the file says so only by a `v_pred` key (some
     converters write one) or, as ComfyUI tells them apart, by the spread of one norm's bias (> 0.09 in v models)."""

@@ -16,7 +16,8 @@ import nodes.comfy_types as comfy
 from nodeflow import Context, node
 from nodeflow.fingerprint import path_fingerprint
 from nodes._pipeline_folders import module_config
-from nodes._checkpoint_loading import read_checkpoint
+from nodes._checkpoint_architecture import VAE, Shapes, controlnet_config, layout_summary, vae_config
+from nodes._checkpoint_loading import read_checkpoint, single_file_model
 from nodes.folder_inputs import CheckpointName, ControlNetName, LoraName, VaeName
 from nodes.lora import Strength, read_lora, with_lora
 from nodes.types import TextEncoder, Tokenizer
@@ -69,16 +70,30 @@ def checkpoint_loader_simple(ctx: Context, ckpt_name: CheckpointName) -> Checkpo
     return Checkpoint(model, clip, comfy.VAE(vae, source, vae.dtype, module_config(vae)))
 
 
+def _original_layout(path: Path, name: str, node_type: str, what: str, prefixes: tuple[str, ...], marker: str
+                     ) -> tuple[Shapes, str]:
+    """The file's shapes and the prefix its `marker` keys are under; a refusal naming what was found otherwise."""
+    shapes = Shapes.of(path)
+    for prefix in prefixes:
+        if shapes.has(prefix + marker):
+            return shapes, prefix
+    raise ValueError(f"{node_type}: {name!r} is not {what} in the original layout (found keys under "
+                     f"{layout_summary(shapes)})")
+
+
 @node("VAELoader", category="loaders", display_name="Load VAE", output="VAE", fingerprint=_fingerprint("vae", "vae_name"))
 def vae_loader(ctx: Context, vae_name: VaeName) -> comfy.VAE:
-    """A VAE from models/vae: a single .safetensors file (original or diffusers layout) or a diffusers folder."""
+    """A VAE from models/vae: a single .safetensors file in the original layout (a VAE of its own, or a
+    checkpoint's) or a diffusers folder. Its scaling factor is SD's: ComfyUI's samplers apply the model's."""
     from diffusers import AutoencoderKL
 
     path = ctx.folders.readable("models", f"vae/{vae_name}", "vae_name")
     if path.is_dir():
         module = AutoencoderKL.from_pretrained(str(path), use_safetensors=True)
     else:
-        module = AutoencoderKL.from_single_file(str(comfy_file(ctx.folders, "vae", vae_name, "VAELoader", "vae_name")))
+        path = comfy_file(ctx.folders, "vae", vae_name, "VAELoader", "vae_name")
+        shapes, prefix = _original_layout(path, vae_name, "VAELoader", "a VAE", (VAE, ""), "encoder.down.")
+        module = single_file_model(AutoencoderKL, path, vae_config(shapes, "sd1", prefix))
     return comfy.VAE(module, str(path), module.dtype, module_config(module))
 
 
@@ -134,10 +149,12 @@ def lora_loader_model_only(
 @node("ControlNetLoader", category="loaders", display_name="Load ControlNet Model", output="CONTROL_NET",
       fingerprint=_fingerprint("controlnet", "control_net_name"))
 def controlnet_loader(ctx: Context, control_net_name: ControlNetName) -> comfy.CONTROL_NET:
-    """A ControlNet from models/controlnet: one .safetensors file in the original or diffusers layout, its
-    config inferred by diffusers from the file."""
+    """A ControlNet from models/controlnet: one .safetensors file in the original layout (lllyasviel's, with or
+    without `control_model.`), its sizes read from the file."""
     from diffusers import ControlNetModel
 
     path = comfy_file(ctx.folders, "controlnet", control_net_name, "ControlNetLoader", "control_net_name")
-    module = ControlNetModel.from_single_file(str(path)).eval()
+    shapes, prefix = _original_layout(path, control_net_name, "ControlNetLoader", "a ControlNet",
+                                      ("control_model.", ""), "input_hint_block.")
+    module = single_file_model(ControlNetModel, path, controlnet_config(shapes, prefix)).eval()
     return comfy.CONTROL_NET(module, str(path), module.dtype, module_config(module))
