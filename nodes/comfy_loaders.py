@@ -19,8 +19,11 @@ from nodes._pipeline_folders import module_config
 from nodes._checkpoint_architecture import VAE, Shapes, controlnet_config, layout_summary, vae_config
 from nodes._checkpoint_loading import read_checkpoint, single_file_model
 from nodes.folder_inputs import CheckpointName, ControlNetName, LoraName, VaeName
-from nodes.lora import Strength, read_lora, with_lora
+from nodes.lora import read_lora, with_lora
 from nodes.types import TextEncoder, Tokenizer
+
+
+Strength = Annotated[float, Field(ge=-100.0, le=100.0)]  # ComfyUI's bounds for LoRA strengths
 
 
 def comfy_file(folders: Any, subfolder: str, name: str, node_type: str, input_name: str) -> Path:
