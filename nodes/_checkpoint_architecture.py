@@ -100,7 +100,10 @@ def unet_config(shapes: Shapes, family: str, prefix: str = UNET) -> dict[str, An
         block += 1
     channels = [shapes[f"{prefix}input_blocks.{level[0]}.0.out_layers.3.weight"][0] for level in levels]
     attention = [shapes.has(f"{prefix}input_blocks.{level[0]}.1.") for level in levels]
-    depth = [max(1, shapes.count(f"{prefix}input_blocks.{level[0]}.1.transformer_blocks.")) for level in levels]
+    # diffusers sizes the middle block by the last level's depth, which has no attention in SDXL's refiner: a
+    # level without attention takes the middle block's depth (it has no transformer for it to size).
+    middle = max(1, shapes.count(f"{prefix}middle_block.1.transformer_blocks."))
+    depth = [shapes.count(f"{prefix}input_blocks.{level[0]}.1.transformer_blocks.") or middle for level in levels]
     first = next(f"{prefix}input_blocks.{level[0]}.1." for level, has in zip(levels, attention) if has)
     down = ["CrossAttnDownBlock2D" if has else "DownBlock2D" for has in attention]
     config: dict[str, Any] = dict(

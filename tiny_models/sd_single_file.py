@@ -1,7 +1,7 @@
 """Write a diffusers Stable Diffusion folder as one original-layout (LDM / A1111) `.safetensors` checkpoint.
 
 The inverse of the renaming that diffusers' `from_single_file` does, for SD 1.x
-and SDXL base UNets, VAEs and text encoders: enough to test that a single-file
+and SDXL (base and refiner) UNets, VAEs and text encoders: enough to test that a single-file
 checkpoint loads the same model.
 """
 
@@ -112,7 +112,7 @@ def _clip_state(text_encoder: Any) -> dict[str, Any]:
 def write_single_file_checkpoint(model_folder: str | Path, path: str | Path) -> Path:
     """Save the UNet, VAE and CLIP text encoder(s) of a diffusers SD or SDXL folder as one LDM-layout safetensors
     file (SDXL: the first encoder as CLIP-L under `conditioner.embedders.0.transformer.`, the second in OpenCLIP's
-    layout under `conditioner.embedders.1.model.`)."""
+    layout under `conditioner.embedders.1.model.`; a refiner's only encoder under `conditioner.embedders.0.model.`)."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from safetensors.torch import save_file
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
@@ -120,7 +120,6 @@ def write_single_file_checkpoint(model_folder: str | Path, path: str | Path) -> 
     model_folder, path = Path(model_folder), Path(path)
     unet = UNet2DConditionModel.from_pretrained(model_folder, subfolder="unet")
     vae = AutoencoderKL.from_pretrained(model_folder, subfolder="vae")
-    text_encoder = CLIPTextModel.from_pretrained(model_folder, subfolder="text_encoder")
     layers = unet.config.layers_per_block
     has_attention = ["CrossAttn" in name for name in unet.config.up_block_types]
     blocks = len(vae.config.block_out_channels)
@@ -130,12 +129,17 @@ def write_single_file_checkpoint(model_folder: str | Path, path: str | Path) -> 
     for key, tensor in vae.state_dict().items():
         ldm_key = _vae_key(key, blocks)
         state["first_stage_model." + ldm_key] = _vae_tensor(ldm_key, tensor)
-    if (model_folder / "text_encoder_2").is_dir():
-        second = CLIPTextModelWithProjection.from_pretrained(model_folder, subfolder="text_encoder_2")
-        encoders = {"conditioner.embedders.0.transformer.": _clip_state(text_encoder),
-                    "conditioner.embedders.1.model.": _open_clip_state(second)}
+    first = (CLIPTextModel.from_pretrained(model_folder, subfolder="text_encoder")
+             if (model_folder / "text_encoder").is_dir() else None)
+    second = (CLIPTextModelWithProjection.from_pretrained(model_folder, subfolder="text_encoder_2")
+              if (model_folder / "text_encoder_2").is_dir() else None)
+    if first is None:  # an SDXL refiner: the OpenCLIP encoder alone, first in line
+        encoders = {"conditioner.embedders.0.model.": _open_clip_state(second)}
+    elif second is None:
+        encoders = {"cond_stage_model.transformer.": _clip_state(first)}
     else:
-        encoders = {"cond_stage_model.transformer.": _clip_state(text_encoder)}
+        encoders = {"conditioner.embedders.0.transformer.": _clip_state(first),
+                    "conditioner.embedders.1.model.": _open_clip_state(second)}
     for prefix, weights in encoders.items():
         state.update({prefix + key: tensor for key, tensor in weights.items() if not key.endswith("position_ids")})
     path.parent.mkdir(parents=True, exist_ok=True)

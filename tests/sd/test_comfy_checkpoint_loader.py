@@ -75,6 +75,23 @@ def test_an_sdxl_checkpoint_is_read_as_sdxl_with_its_sizes_and_weights(tmp_path)
     assert clip.tokenizers[1].module.pad_token == "!"
 
 
+def test_an_sdxl_refiner_checkpoint_is_read_as_a_refiner_with_its_one_encoder(tmp_path):
+    from diffusers import StableDiffusionXLImg2ImgPipeline
+
+    from tiny_models.sd_single_file import write_single_file_checkpoint
+    from tiny_models.sdxl import make_tiny_sdxl_refiner
+
+    folder = make_tiny_sdxl_refiner(tmp_path / "refiner")
+    models = _models_folder(tmp_path / "models")
+    write_single_file_checkpoint(folder, models / "checkpoints" / "tiny_refiner.safetensors")
+    model, clip, _ = _load(models, "tiny_refiner.safetensors")
+    theirs = StableDiffusionXLImg2ImgPipeline.from_pretrained(folder).components
+    assert model.family == "sdxl" and model.requires_aesthetics_score is True
+    _same_weights(model.module, theirs["unet"])
+    [encoder] = clip.encoders
+    _same_weights(encoder.module, theirs["text_encoder_2"])
+
+
 def test_an_unknown_checkpoint_layout_is_refused_naming_what_was_found(tmp_path):
     from safetensors.torch import save_file
 
