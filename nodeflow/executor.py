@@ -17,7 +17,7 @@ from .events import Subscriber
 from .folders import Folders
 from .limits import DEFAULT_LIMITS, Limits
 from .model_service import ModelService
-from .models import ModelHandle, Recipe, recipe_keys_of
+from .models import Recipe, handles_in, part_name, recipe_keys_of
 from .plan import Plan, Step, plan
 from .registry import Registry
 from .report import RunReport
@@ -66,7 +66,8 @@ class Executor:
         ctx = Context(f"reload {recipe.node_type}", recipe.node_type, self.device, self.models.on(self.device),
                       self.folders)
         outputs = definition.call(recipe.inputs, ctx)
-        return {name: value.module for name, value in outputs.items() if isinstance(value, ModelHandle)}
+        return {part_name(name, part): handle.module
+                for name, value in outputs.items() for part, handle in handles_in(value).items()}
 
     def model_recipes(self, workflow: Workflow) -> frozenset[str]:
         """The recipe keys of the models a workflow's loaders make (what dispatch matches against the models a

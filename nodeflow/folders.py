@@ -55,7 +55,8 @@ class InFolder:
     The schema says so, the editor and `/object_info` offer what `Folders.listing` finds there (free text stays
     allowed: `other` says what else the value may be, e.g. a hub id), and `validate --deep` calls `check`
     (folders, value, input name), which raises when the value does not resolve. `entries` is "folders" (model
-    folders) or "files" with one of `suffixes`.
+    folders) or "files" with one of `suffixes`; `subfolder` names them inside that folder of each root (ComfyUI's
+    `checkpoints`, `loras`, `vae`, `controlnet` in the model folders).
     """
 
     kind: FolderKind
@@ -63,9 +64,11 @@ class InFolder:
     suffixes: tuple[str, ...] = ()
     other: str = ""
     check: Callable[[Any, str, str], None] | None = None
+    subfolder: str = ""
 
     def schema(self) -> dict[str, Any]:
-        return {"kind": self.kind, "entries": self.entries, "suffixes": list(self.suffixes), "other": self.other}
+        return {"kind": self.kind, "entries": self.entries, "suffixes": list(self.suffixes), "other": self.other,
+                **({"subfolder": self.subfolder} if self.subfolder else {})}
 
 
 @dataclass
@@ -166,6 +169,7 @@ class Folders:
         """The names an `InFolder` input may take here, sorted: model folders (those holding a
         model_index.json or config.json, one level deep or `org/name`) or files with the marker's suffixes."""
         roots = self.models if marker.kind == "models" else [self.root(marker.kind)]
+        roots = [root / marker.subfolder for root in roots] if marker.subfolder else roots
         names: set[str] = set()
         for root in roots:
             names.update(_folder_entries(root, marker) if marker.entries == "folders" else _file_entries(root, marker))

@@ -122,7 +122,7 @@ class ModelService:
     def recipe_keys(self) -> frozenset[str]:
         """The recipes of the models loaded now (what dispatch prefers to send this worker)."""
         with self._lock:
-            return frozenset(h.recipe.key for h in self._models if h.recipe is not None and h.module is not None)
+            return frozenset(h.recipe.whole.key for h in self._models if h.recipe is not None and h.module is not None)
 
     def budgets(self) -> dict[str, int | None]:
         """The budgets (bytes, None for no limit) and the bytes of models held against each now."""

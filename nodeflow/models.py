@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 
@@ -37,6 +37,15 @@ class Recipe:
     def key(self) -> str:
         text = "\x1f".join((self.node_type, self.version, self.inputs_json, self.output))
         return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+    def part(self, name: str) -> Recipe:
+        """The recipe of one handle of the output (see `handles_in`): itself for "", "OUTPUT.part" for a part."""
+        return replace(self, output=part_name(self.output, name))
+
+    @property
+    def whole(self) -> Recipe:
+        """The recipe of the output a part belongs to (itself for a whole output): what dispatch matches."""
+        return replace(self, output=self.output.partition(".")[0])
 
     @property
     def loader_call(self) -> tuple[str, str, str]:
@@ -85,6 +94,20 @@ class ModelHandle:
         return estimate_bytes([self.source, self.config])
 
 
+def handles_in(value: Any) -> dict[str, ModelHandle]:
+    """The model handles an output value holds, by part name ("" for a handle itself): a composite value (ComfyUI's
+    CLIP: tokenizers and text encoders) lists its parts by `__nodeflow_handles__`."""
+    if isinstance(value, ModelHandle):
+        return {"": value}
+    parts = getattr(type(value), "__nodeflow_handles__", None)
+    return {} if parts is None else {name: h for name, h in parts(value).items() if isinstance(h, ModelHandle)}
+
+
+def part_name(output: str, part: str) -> str:
+    """The name a recipe gives one handle of an output: the output's own, or "OUTPUT.part" for a composite's part."""
+    return f"{output}.{part}" if part else output
+
+
 def made_by_loader(step: Any) -> dict[str, Recipe]:
     """The recipes of the model outputs of a plan step that has no links (a loader), by output name; {} for
     other steps. A step is a `plan.Step`: its definition and literal inputs."""
@@ -103,7 +126,8 @@ def recipe_keys_of(steps: Any) -> frozenset[str]:
 def _is_model_type(annotation: Any) -> bool:
     from .typing_rules import union_members
 
-    return any(isinstance(member, type) and issubclass(member, ModelHandle) for member in union_members(annotation))
+    return any(isinstance(member, type) and (issubclass(member, ModelHandle) or hasattr(member, "__nodeflow_handles__"))
+               for member in union_members(annotation))
 
 
 def node_device(inputs: dict[str, Any], run_device: str) -> str:

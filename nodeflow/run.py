@@ -17,7 +17,7 @@ from .events import (
     RunStarted, Subscriber,
 )
 from .inplace_guard import InputVersions, changed_in_place, holding
-from .models import ModelHandle, made_by_loader, node_device
+from .models import handles_in, made_by_loader, node_device
 from .plan import Plan, Step
 from .report import NodeFailure, RunReport
 from .workflow import Workflow
@@ -188,8 +188,8 @@ class Run:
         with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):
             outputs = definition.call(kwargs, ctx)
         for name, recipe in made_by_loader(step).items():
-            if isinstance(outputs.get(name), ModelHandle):
-                executor.models.adopt(outputs[name], recipe)
+            for part, handle in handles_in(outputs.get(name)).items():
+                executor.models.adopt(handle, recipe.part(part))
         changed = versions.changed()
         if changed:
             self.forget(holding(report.outputs, changed))

@@ -1,8 +1,8 @@
 """Write a diffusers Stable Diffusion folder as one original-layout (LDM / A1111) `.safetensors` checkpoint.
 
 The inverse of the renaming that diffusers' `from_single_file` does, for SD 1.x
-UNets and VAEs: enough to test that a single-file checkpoint plus a local
-diffusers config folder loads the same model.
+and SDXL (base and refiner) UNets, VAEs and text encoders: enough to test that a single-file
+checkpoint loads the same model.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 _UNET_TOP = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
+             "add_embedding.linear_1": "label_emb.0.0", "add_embedding.linear_2": "label_emb.0.2",
              "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2"}
 _UNET_RESNET = {"norm1": "in_layers.0", "conv1": "in_layers.2", "norm2": "out_layers.0", "conv2": "out_layers.3",
                 "time_emb_proj": "emb_layers.1", "conv_shortcut": "skip_connection"}
@@ -79,16 +80,46 @@ def _vae_tensor(ldm_key: str, tensor: Any) -> Any:
     return tensor
 
 
+def _open_clip_state(text_encoder: Any) -> dict[str, Any]:
+    """A CLIPTextModelWithProjection's weights in OpenCLIP's layout (SD 2.x, SDXL's second encoder): one packed
+    in_proj per attention, the projection as a matrix applied from the right."""
+    import torch
+
+    weights = {key.removeprefix("text_model."): tensor for key, tensor in text_encoder.state_dict().items()}
+    state = {"token_embedding.weight": weights.pop("embeddings.token_embedding.weight"),
+             "positional_embedding": weights.pop("embeddings.position_embedding.weight"),
+             "text_projection": weights.pop("text_projection.weight").T,
+             "ln_final.weight": weights.pop("final_layer_norm.weight"),
+             "ln_final.bias": weights.pop("final_layer_norm.bias")}
+    weights.pop("embeddings.position_ids", None)
+    for layer in range(text_encoder.config.num_hidden_layers):
+        ours, theirs = f"encoder.layers.{layer}.", f"transformer.resblocks.{layer}."
+        for kind in ("weight", "bias"):
+            state[f"{theirs}attn.in_proj_{kind}"] = torch.cat(
+                [weights.pop(f"{ours}self_attn.{p}_proj.{kind}") for p in "qkv"])
+            for old, new in (("self_attn.out_proj", "attn.out_proj"), ("layer_norm1", "ln_1"), ("layer_norm2", "ln_2"),
+                             ("mlp.fc1", "mlp.c_fc"), ("mlp.fc2", "mlp.c_proj")):
+                state[f"{theirs}{new}.{kind}"] = weights.pop(f"{ours}{old}.{kind}")
+    return state
+
+
+def _clip_state(text_encoder: Any) -> dict[str, Any]:
+    # Original checkpoints nest the text model (`text_model.`); transformers 5 flattened CLIPTextModel.
+    return {("" if key.startswith("text_model.") else "text_model.") + key: tensor
+            for key, tensor in text_encoder.state_dict().items()}
+
+
 def write_single_file_checkpoint(model_folder: str | Path, path: str | Path) -> Path:
-    """Save the UNet, VAE and CLIP text encoder of a diffusers SD folder as one LDM-layout safetensors file."""
+    """Save the UNet, VAE and CLIP text encoder(s) of a diffusers SD or SDXL folder as one LDM-layout safetensors
+    file (SDXL: the first encoder as CLIP-L under `conditioner.embedders.0.transformer.`, the second in OpenCLIP's
+    layout under `conditioner.embedders.1.model.`; a refiner's only encoder under `conditioner.embedders.0.model.`)."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from safetensors.torch import save_file
-    from transformers import CLIPTextModel
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     model_folder, path = Path(model_folder), Path(path)
     unet = UNet2DConditionModel.from_pretrained(model_folder, subfolder="unet")
     vae = AutoencoderKL.from_pretrained(model_folder, subfolder="vae")
-    text_encoder = CLIPTextModel.from_pretrained(model_folder, subfolder="text_encoder")
     layers = unet.config.layers_per_block
     has_attention = ["CrossAttn" in name for name in unet.config.up_block_types]
     blocks = len(vae.config.block_out_channels)
@@ -98,9 +129,19 @@ def write_single_file_checkpoint(model_folder: str | Path, path: str | Path) -> 
     for key, tensor in vae.state_dict().items():
         ldm_key = _vae_key(key, blocks)
         state["first_stage_model." + ldm_key] = _vae_tensor(ldm_key, tensor)
-    for key, tensor in text_encoder.state_dict().items():
-        # Original checkpoints nest the text model (`text_model.`); transformers 5 flattened CLIPTextModel.
-        state["cond_stage_model.transformer." + ("" if key.startswith("text_model.") else "text_model.") + key] = tensor
+    first = (CLIPTextModel.from_pretrained(model_folder, subfolder="text_encoder")
+             if (model_folder / "text_encoder").is_dir() else None)
+    second = (CLIPTextModelWithProjection.from_pretrained(model_folder, subfolder="text_encoder_2")
+              if (model_folder / "text_encoder_2").is_dir() else None)
+    if first is None:  # an SDXL refiner: the OpenCLIP encoder alone, first in line
+        encoders = {"conditioner.embedders.0.model.": _open_clip_state(second)}
+    elif second is None:
+        encoders = {"cond_stage_model.transformer.": _clip_state(first)}
+    else:
+        encoders = {"conditioner.embedders.0.transformer.": _clip_state(first),
+                    "conditioner.embedders.1.model.": _open_clip_state(second)}
+    for prefix, weights in encoders.items():
+        state.update({prefix + key: tensor for key, tensor in weights.items() if not key.endswith("position_ids")})
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({key: tensor.contiguous() for key, tensor in state.items()}, str(path))
     return path
@@ -114,10 +155,19 @@ def write_tiny_checkpoint(path: str | Path) -> Path:
         return write_single_file_checkpoint(make_tiny_sd(Path(scratch) / "model"), path)
 
 
+def write_tiny_sdxl_checkpoint(path: str | Path) -> Path:
+    """A single-file checkpoint of a fresh tiny SDXL base model (random weights), written at `path`."""
+    from tiny_models.sdxl import make_tiny_sdxl
+
+    with tempfile.TemporaryDirectory() as scratch:
+        return write_single_file_checkpoint(make_tiny_sdxl(Path(scratch) / "model", second_width=48), path)
+
+
 def main(argv: list[str] | None = None) -> int:
     from tiny_models.command import build_command
 
-    return build_command("tiny_models.sd_single_file", {"checkpoint": write_tiny_checkpoint}, argv)
+    writers = {"checkpoint": write_tiny_checkpoint, "sdxl-checkpoint": write_tiny_sdxl_checkpoint}
+    return build_command("tiny_models.sd_single_file", writers, argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ _TIME_EMBED_DIM = 8
 _TEXT_WIDTH = 32  # hidden size and projection size of each tiny CLIP text encoder
 
 
-def _unet(cross_attention_dim: int, time_ids: int) -> Any:
+def _unet(cross_attention_dim: int, time_ids: int, pooled_width: int = _TEXT_WIDTH) -> Any:
     from diffusers import UNet2DConditionModel
 
     return UNet2DConditionModel(
@@ -31,7 +31,7 @@ def _unet(cross_attention_dim: int, time_ids: int) -> Any:
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=cross_attention_dim, attention_head_dim=4, norm_num_groups=4, use_linear_projection=True,
         addition_embed_type="text_time", addition_time_embed_dim=_TIME_EMBED_DIM,
-        projection_class_embeddings_input_dim=_TIME_EMBED_DIM * time_ids + _TEXT_WIDTH,
+        projection_class_embeddings_input_dim=_TIME_EMBED_DIM * time_ids + pooled_width,
     )
 
 
@@ -51,8 +51,10 @@ def _tokenizer(folder: Path) -> Any:
     return CLIPTokenizer.from_pretrained(folder)
 
 
-def make_tiny_sdxl(folder: str | Path, seed: int = 0) -> Path:
-    """Save a tiny StableDiffusionXLPipeline (random weights, deterministic for `seed`) into `folder`."""
+def make_tiny_sdxl(folder: str | Path, seed: int = 0, second_width: int = _TEXT_WIDTH) -> Path:
+    """Save a tiny StableDiffusionXLPipeline (random weights, deterministic for `seed`) into `folder`.
+    `second_width` sizes the second text encoder (wider than the first in the real model, which single-file
+    loaders rely on to tell the two apart)."""
     import torch
     from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
@@ -62,8 +64,10 @@ def make_tiny_sdxl(folder: str | Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     pipeline = StableDiffusionXLPipeline(
         vae=_vae(), text_encoder=CLIPTextModel(tiny_clip_text_config()),
-        text_encoder_2=CLIPTextModelWithProjection(tiny_clip_text_config()), tokenizer=tokenizer,
-        tokenizer_2=tokenizer, unet=_unet(cross_attention_dim=2 * _TEXT_WIDTH, time_ids=6),
+        text_encoder_2=CLIPTextModelWithProjection(tiny_clip_text_config(hidden_size=second_width,
+                                                                         projection_dim=second_width)),
+        tokenizer=tokenizer, tokenizer_2=tokenizer,
+        unet=_unet(cross_attention_dim=_TEXT_WIDTH + second_width, time_ids=6, pooled_width=second_width),
         scheduler=EulerDiscreteScheduler(**SDXL_SCHEDULER_CONFIG), add_watermarker=False,
     )
     pipeline.save_pretrained(folder, safe_serialization=True)

@@ -37,6 +37,16 @@ def test_files_are_listed_by_suffix_without_hidden_ones(tmp_path):
     assert Folders(input=tmp_path / "input").listing(IMAGES) == ["a.png", "sub/b.PNG"]
 
 
+def test_files_of_a_model_subfolder_are_listed_relative_to_it_in_every_model_folder(tmp_path):
+    for name in ("models/checkpoints/sd15.safetensors", "models/checkpoints/xl/base.safetensors",
+                 "more/checkpoints/other.safetensors", "models/loras/style.safetensors", "models/loose.safetensors"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    checkpoints = InFolder("models", "files", (".safetensors",), subfolder="checkpoints")
+    folders = Folders(models=[tmp_path / "models", tmp_path / "more"])
+    assert folders.listing(checkpoints) == ["other.safetensors", "sd15.safetensors", "xl/base.safetensors"]
+
+
 def test_links_out_of_the_folder_are_not_listed(tmp_path):
     _model(tmp_path / "outside" / "secret")
     (tmp_path / "models").mkdir()
