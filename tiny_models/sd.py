@@ -21,6 +21,9 @@ SD_SCHEDULER_CONFIG = dict(
 def make_tiny_sd(folder: str | Path, seed: int = 0, pipeline_class: str = "StableDiffusionPipeline",
                  in_channels: int = 4, **unet_options: Any) -> Path:
     """Save a complete tiny Stable Diffusion pipeline (random weights, deterministic for `seed`) into `folder`.
+    Its heads and norm groups follow the rules of the released SD 1.x configs (8 UNet heads, gcd(32, channels)
+    norm groups, 64-wide text heads), which a single-file checkpoint cannot record: one written from it loads back
+    through CheckpointLoaderSimple into modules that compute the same.
     `unet_options` change the UNet config, e.g. `time_cond_proj_dim=8` for a guidance-distilled (LCM) UNet."""
     import diffusers
     import torch
@@ -34,13 +37,13 @@ def make_tiny_sd(folder: str | Path, seed: int = 0, pipeline_class: str = "Stabl
     unet = UNet2DConditionModel(
         block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=in_channels, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=4, norm_num_groups=4, **unet_options,
+        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=8, **unet_options,
     )
     vae = AutoencoderKL(
-        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
+        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=8,
         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2, sample_size=32,
     )
-    text_encoder = CLIPTextModel(tiny_clip_text_config())
+    text_encoder = CLIPTextModel(tiny_clip_text_config(num_attention_heads=1))
     pipeline = getattr(diffusers, pipeline_class)(
         vae=vae, text_encoder=text_encoder, tokenizer=CLIPTokenizer.from_pretrained(tokenizer_folder), unet=unet,
         scheduler=PNDMScheduler(**SD_SCHEDULER_CONFIG), safety_checker=None, feature_extractor=None,
