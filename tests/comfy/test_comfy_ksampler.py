@@ -143,3 +143,69 @@ def test_ksampler_inputs_are_comfyuis_in_its_order_with_its_defaults():
     assert all(definition.inputs[n].required for n in ("model", "positive", "negative", "latent_image"))
     assert definition.output_names == ("LATENT",)
     assert math.isclose(definition.inputs["seed"].adapter.validate_python(0xFFFFFFFFFFFFFFFF), 2**64 - 1)
+
+
+def test_sdxl_ksampler_equals_sdxl_denoise_with_the_latent_size_times_8_as_size_ids(ctx, tmp_path):
+    from nodes import sdxl as sdxl_nodes
+    from nodes import sdxl_sampling, sdxl_text
+    from nodes.comfy_samplers import comfy_scheduler
+    from nodes.comfy_types import CLIP, MODEL
+    from nodes.types import Latents
+    from tiny_models.sdxl import make_tiny_sdxl
+
+    parts = sdxl_nodes.load_model(ctx, str(make_tiny_sdxl(tmp_path / "sdxl")))
+    unet = parts.unet
+    model = MODEL(unet.module, unet.source, unet.dtype, unet.config, family="sdxl", scheduler=parts.scheduler)
+    clip = CLIP((parts.tokenizer, parts.tokenizer_2), (parts.text_encoder, parts.text_encoder_2), family="sdxl")
+    latent = empty_latent_image(width=128, height=128)
+    ours = ksampler(ctx, model, seed=2, steps=4, cfg=5.0, sampler_name="euler", scheduler="karras",
+                    positive=clip_text_encode(ctx, "a cat", clip), negative=clip_text_encode(ctx, "blurry", clip),
+                    latent_image=latent)
+
+    def encode(prompt: str):
+        return sdxl_text.encode_prompt(ctx, parts.tokenizer_2, parts.text_encoder_2, parts.tokenizer,
+                                       parts.text_encoder, prompt, original_width=128, original_height=128,
+                                       target_width=128, target_height=128)
+
+    noise, _ = comfy_noise(latent.samples, 2)
+    reference = sdxl_sampling.denoise(ctx, unet, comfy_scheduler(parts.scheduler, "euler", "karras", "test"),
+                                      Latents(noise), encode("a cat"), encode("blurry"), steps=4, guidance_scale=5.0)
+    assert torch.equal(ours.samples, reference.samples / 0.13025)
+
+
+def test_an_applied_controlnet_acts_as_controlnet_apply_does_in_our_denoise(ctx, checkpoint, tiny_sd, tmp_path):
+    from nodes import controlnet as controlnet_nodes
+    from nodes import sampling
+    from nodes.comfy_image import controlnet_apply_advanced
+    from nodes.comfy_samplers import comfy_scheduler
+    from nodes.comfy_types import IMAGE
+    from nodes.types import Latents
+    from tiny_models.controlnet import make_tiny_controlnet
+
+    controlnet = controlnet_nodes.load_controlnet(ctx, str(make_tiny_controlnet(tmp_path / "cn", sd_folder=tiny_sd)))
+    image = IMAGE(torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0)))
+    positive, negative = clip_text_encode(ctx, "a cat", checkpoint.clip), clip_text_encode(ctx, "", checkpoint.clip)
+    controlled = controlnet_apply_advanced(positive, negative, controlnet, image, 0.8, 0.0, 0.5)
+    latent = empty_latent_image(width=128, height=128)
+    ours = ksampler(ctx, checkpoint.model, seed=1, steps=4, cfg=6.0, sampler_name="euler", scheduler="karras",
+                    positive=controlled.positive, negative=controlled.negative, latent_image=latent)
+    plain = _text_encode_pair(ctx, checkpoint)
+    reference_conditioning = controlnet_nodes.apply_controlnet(*plain, controlnet, image, 0.8, 0.0, 0.5)
+    noise, _ = comfy_noise(latent.samples, 1)
+    reference = sampling.denoise(ctx, checkpoint.parts.unet, comfy_scheduler(checkpoint.model.scheduler, "euler",
+                                 "karras", "test"), Latents(noise), *reference_conditioning, steps=4,
+                                 guidance_scale=6.0)
+    assert torch.equal(ours.samples, reference.samples / 0.18215)
+    without = ksampler(ctx, checkpoint.model, seed=1, steps=4, cfg=6.0, sampler_name="euler", scheduler="karras",
+                       positive=positive, negative=negative, latent_image=latent)
+    assert not torch.equal(ours.samples, without.samples)
+
+
+def _text_encode_pair(ctx, checkpoint):
+    from nodes import text as text_nodes
+
+    def encode(prompt: str):
+        tokens = text_nodes.clip_tokenize(ctx, checkpoint.parts.tokenizer, prompt)
+        return text_nodes.clip_encode(ctx, checkpoint.parts.text_encoder, tokens)
+
+    return encode("a cat"), encode("")
