@@ -187,8 +187,8 @@ def conditioning_combine(conditioning_1: CONDITIONING, conditioning_2: CONDITION
     return CONDITIONING((*conditioning_1.entries, *conditioning_2.entries))
 
 
-Pixels = Annotated[int, Field(ge=64, le=16384, multiple_of=8)]
-Offset = Annotated[int, Field(ge=0, le=16384, multiple_of=8)]
+Pixels = Annotated[int, Field(ge=64, le=16384)]
+Offset = Annotated[int, Field(ge=0, le=16384)]
 
 
 @node("ConditioningSetArea", category="conditioning", version="1.0.0", output="CONDITIONING",

@@ -15,7 +15,7 @@ from nodes.latents import vae_scale_factor
 MAX_RESOLUTION = 16384
 UpscaleMethod = Literal["nearest-exact", "bilinear", "area", "bicubic", "bislerp"]
 Crop = Literal["disabled", "center"]
-Side = Annotated[int, Field(ge=0, le=MAX_RESOLUTION, multiple_of=8)]
+Side = Annotated[int, Field(ge=0, le=MAX_RESOLUTION)]
 
 
 def resize(samples: Any, width: int, height: int, method: str, crop: str, node_name: str) -> Any:
@@ -51,8 +51,8 @@ def _lanczos(pixels: Any, width: int, height: int) -> Any:
 @node("EmptyLatentImage", category="latent", version="1.0.0", output="LATENT",
       pixels=("width", "height", "batch_size"))
 def empty_latent_image(
-    width: Annotated[int, Field(ge=16, le=MAX_RESOLUTION, multiple_of=8)] = 512,
-    height: Annotated[int, Field(ge=16, le=MAX_RESOLUTION, multiple_of=8)] = 512,
+    width: Annotated[int, Field(ge=16, le=MAX_RESOLUTION)] = 512,
+    height: Annotated[int, Field(ge=16, le=MAX_RESOLUTION)] = 512,
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 1,
 ) -> LATENT:
     """Zeros for a width×height image: 4 channels, 8 pixels to a latent."""
