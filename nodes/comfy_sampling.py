@@ -137,7 +137,8 @@ def sample(ctx: Context, node_name: str, model: MODEL, noise_seed: int, add_nois
     if start >= end:
         return latent
     if force_full_denoise and end < total and instance.order == 1 and hasattr(instance, "sigmas"):
-        instance.sigmas[end] = 0.0  # ComfyUI ends on σ 0 unless asked for leftover noise
+        # ComfyUI ends on σ 0 unless asked for leftover noise; second-order samplers keep their own last σ
+        instance.sigmas[end] = 0.0
     timesteps = instance.timesteps[start * instance.order:]
     if hasattr(instance, "set_begin_index"):
         instance.set_begin_index(start * instance.order)
