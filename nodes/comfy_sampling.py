@@ -4,7 +4,8 @@ What ComfyUI defines, kept: the noise is `torch.randn` of the latent's shape on 
 the seed; `denoise` < 1 runs the last `steps` of int(steps / denoise); start/end steps cut the schedule; a
 full denoise starts from latent + noise · init σ, a partial one from the latent noised to its first step;
 guidance is uncond + cfg · (cond − uncond), skipped at cfg 1; several conditioning entries (Conditioning
-Combine, Set Area) are averaged, each over its area and weighted by its strength; SDXL's size ids are the
+Combine, Set Area) are averaged, each over its area and weighted by its strength (fading in over 8 latents
+from edges inside the image); SDXL's size ids are the
 latent's size × 8; a noise mask keeps the known latents outside it. LATENT samples stay unscaled outside
 the sampler, which applies the model family's latent scale. The pairs' exactness: nodes/comfy_samplers.py.
 """
@@ -90,10 +91,34 @@ def _batched_guidance(model: MODEL, positive: ConditioningEntry, negative: Condi
                      prepare_controls(positive, negative, guided, latents), added)
 
 
+_FEATHER = 8  # latents over which an area's weight fades in from its edges inside the image, as ComfyUI's
+
+
+def _area_weight(latents: Any, area: tuple[int, int, int, int], strength: float) -> Any:
+    """An area's weight over its crop: `strength`, fading in over 8 latents from each edge not on the image's."""
+    import torch
+
+    height, width, y, x = area
+    full_height, full_width = latents.shape[-2:]
+    height, width = min(height, full_height - y), min(width, full_width - x)
+    weight = torch.full((height, width), float(strength), dtype=latents.dtype, device=latents.device)
+    ramp = torch.arange(1, _FEATHER + 1, dtype=latents.dtype, device=latents.device) / _FEATHER
+    rows, columns = ramp[:height, None], ramp[None, :width]
+    if y != 0:
+        weight[:_FEATHER] *= rows
+    if y + height < full_height:
+        weight[-_FEATHER:] *= rows.flip(0)[-height:]
+    if x != 0:
+        weight[:, :_FEATHER] *= columns
+    if x + width < full_width:
+        weight[:, -_FEATHER:] *= columns.flip(1)[:, -width:]
+    return weight
+
+
 def _area_prediction(module: Any, instance: Any, model: MODEL, entries: tuple[ConditioningEntry, ...],
                      latents: Any, t: Any, negative: bool) -> Any:
-    """The entries' predictions averaged, each over its area (height, width, y, x in latents) with its strength;
-    0 where no entry reaches."""
+    """The entries' predictions averaged, each over its area (height, width, y, x in latents) with its weight;
+    0 where no entry reaches. SDXL's size ids stay the whole image's."""
     import torch
 
     total, weights = torch.zeros_like(latents), torch.zeros_like(latents[:, :1])
@@ -101,13 +126,14 @@ def _area_prediction(module: Any, instance: Any, model: MODEL, entries: tuple[Co
         if entry.controls:
             raise ValueError("ControlNets apply to a single whole-image prompt per side; this conditioning has "
                              f"{len(entries)} entries or an area")
-        height, width, y, x = entry.area or (latents.shape[-2], latents.shape[-1], 0, 0)
+        area = entry.area or (latents.shape[-2], latents.shape[-1], 0, 0)
+        height, width, y, x = area
         window = (slice(None), slice(None), slice(y, y + height), slice(x, x + width))
-        crop = latents[window]
         guidance = _Guidance(entry.embeds.repeat_interleave(latents.shape[0], 0).to(latents.device), False, 1.0, 0.0,
-                             None, (), _added(model, [entry], crop, [negative]))
-        total[window] += _predict(module, instance, crop, t, guidance) * entry.strength
-        weights[window] += entry.strength
+                             None, (), _added(model, [entry], latents, [negative]))
+        weight = _area_weight(latents, area, entry.strength)
+        total[window] += _predict(module, instance, latents[window], t, guidance) * weight
+        weights[window] += weight
     return total / weights.clamp_min(1e-37)
 
 

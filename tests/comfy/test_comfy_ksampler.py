@@ -209,3 +209,13 @@ def _text_encode_pair(ctx, checkpoint):
         return text_nodes.clip_encode(ctx, checkpoint.parts.text_encoder, tokens)
 
     return encode("a cat"), encode("")
+
+
+def test_an_area_weight_fades_in_over_8_latents_from_edges_inside_the_image():
+    from nodes.comfy_sampling import _area_weight
+
+    weight = _area_weight(torch.zeros(1, 4, 32, 32), (16, 32, 8, 0), 2.0)
+    assert weight.shape == (16, 32)
+    assert torch.allclose(weight[:8, 5], 2.0 * torch.arange(1, 9) / 8)  # top edge inside the image
+    assert torch.allclose(weight[8:, 5], 2.0 * torch.arange(8, 0, -1) / 8)  # bottom edge inside too
+    assert torch.equal(weight[4, :], torch.full((32,), weight[4, 0].item()))  # left and right on the border
