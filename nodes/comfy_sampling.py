@@ -5,9 +5,9 @@ the seed; `denoise` < 1 runs the last `steps` of int(steps / denoise); start/end
 full denoise starts from latent + noise · init σ, a partial one from the latent noised to its first step;
 guidance is uncond + cfg · (cond − uncond), skipped at cfg 1; several conditioning entries (Conditioning
 Combine, Set Area) are averaged, each over its area and weighted by its strength (fading in over 8 latents
-from edges inside the image); SDXL's size ids are the
-latent's size × 8; a noise mask keeps the known latents outside it. LATENT samples stay unscaled outside
-the sampler, which applies the model family's latent scale. The pairs' exactness: nodes/comfy_samplers.py.
+from edges inside the image); SDXL's size ids are the latent's size × 8; a noise mask keeps the known
+latents outside it. LATENT samples stay unscaled outside the sampler, which applies the model family's
+latent scale. The pairs' exactness: nodes/comfy_samplers.py.
 """
 
 from __future__ import annotations
