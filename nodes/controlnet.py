@@ -81,7 +81,7 @@ def _with_control(positive: AnyConditioning, negative: AnyConditioning, controln
     if start >= end:
         raise ValueError(f"start ({start}) must be below end ({end})")
     if (controlnet.config.get("addition_embed_type") == "text_time") != for_sdxl:
-        made_for, node_name = ("SD", "Apply ControlNet") if for_sdxl else ("SDXL", "Apply ControlNet (SDXL)")
+        made_for, node_name = ("SD", "Apply ControlNet (SD)") if for_sdxl else ("SDXL", "Apply ControlNet (SDXL)")
         raise ValueError(f"input 'controlnet': {controlnet.source!r} is a ControlNet for {made_for}: apply it with "
                          f"{node_name}")
     control = Control(controlnet, image, scale, start, end)
@@ -89,7 +89,7 @@ def _with_control(positive: AnyConditioning, negative: AnyConditioning, controln
             dataclasses.replace(negative, controls=(*negative.controls, control)))
 
 
-@node("controlnet.apply", category="conditioning", version="1.0.0", display_name="Apply ControlNet")
+@node("controlnet.apply", category="conditioning", version="1.0.0", display_name="Apply ControlNet (SD)")
 def apply_controlnet(
     positive: Conditioning, negative: Conditioning, controlnet: ControlNet, image: Image, scale: Scale = 1.0,
     start: Fraction = 0.0, end: Fraction = 1.0,
@@ -124,7 +124,7 @@ def prepare_controls(positive: Conditioning | SDXLConditioning, negative: Condit
     controls = positive.controls
     if guided and negative is not None and negative.controls != controls:
         raise ValueError("the negative conditioning carries other ControlNets than the positive one; a ControlNet "
-                         "acts on both: link both through the same Apply ControlNet nodes")
+                         "acts on both: link both through the same Apply ControlNet (SD) nodes")
     return tuple(PreparedControl(control, _prepare_image(control, guided, latents)) for control in controls)
 
 

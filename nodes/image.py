@@ -20,7 +20,7 @@ def _input_fingerprint(literals: dict[str, Any], folders: Any) -> str:
     return path_fingerprint(folders.readable("input", literals["image"], "image"))
 
 
-@node("image.load", category="image", version="1.0.0", display_name="Load Image", fingerprint=_input_fingerprint)
+@node("image.load", category="image", version="1.0.0", display_name="Load Input Image", fingerprint=_input_fingerprint)
 def load_image(ctx: Context, image: InputImage) -> Image:
     """An image file from the input folder, as RGB pixels in [0, 1]."""
     import PIL.Image
@@ -55,14 +55,14 @@ def _write_pngs(ctx: Context, image: Image, prefix: str, kind: FolderKind) -> No
     ctx.show(images=shown)
 
 
-@node("image.save", category="image", version="1.0.0", display_name="Save Image", output_node=True)
+@node("image.save", category="image", version="1.0.0", display_name="Save PNG", output_node=True)
 def save_image(ctx: Context, image: Image, filename_prefix: str = "nodeflow") -> None:
     """Save PNGs to the output folder, with the workflow JSON in the PNG text chunk "nodeflow" and ComfyUI's
     "prompt" and "workflow" chunks, so that either editor restores the graph from a dropped PNG."""
     _write_pngs(ctx, image, filename_prefix, "output")
 
 
-@node("image.preview", category="image", version="1.0.0", display_name="Preview Image", output_node=True)
+@node("image.preview", category="image", version="1.0.0", display_name="Preview PNG", output_node=True)
 def preview_image(ctx: Context, image: Image) -> None:
     """Show images without keeping them: PNGs in the temp folder."""
     _write_pngs(ctx, image, "preview", "temp")

@@ -144,7 +144,7 @@ def load_unet(
     return pin(UNet(module, ref, module.dtype, _config(module)), device)
 
 
-@node("sd.load_vae", category="loaders", version="1.1.0", display_name="Load VAE",
+@node("sd.load_vae", category="loaders", version="1.1.0", display_name="Load VAE Folder",
       output="vae", fingerprint=_component_fingerprint)
 def load_vae(
     ctx: Context, model: ModelName, subfolder: str = "vae", dtype: DType = "float32", device: Placement = "auto"

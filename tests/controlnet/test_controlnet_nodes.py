@@ -75,7 +75,7 @@ def test_the_sdxl_apply_adds_an_sdxl_controlnet_to_both_sdxl_conditionings():
 
 def test_an_sd_controlnet_is_refused_for_sdxl_and_an_sdxl_one_for_sd():
     sdxl_conditioning, sd_conditioning = SDXLConditioning(None, None), Conditioning(None)
-    with pytest.raises(ValueError, match=r"'sd-cn' is a ControlNet for SD: apply it with Apply ControlNet$"):
+    with pytest.raises(ValueError, match=r"'sd-cn' is a ControlNet for SD: apply it with Apply ControlNet \(SD\)$"):
         apply_controlnet_sdxl(sdxl_conditioning, sdxl_conditioning, ControlNet(None, "sd-cn", config=CONFIG),
                               _square())
     with pytest.raises(ValueError, match=r"'xl-cn' is a ControlNet for SDXL: apply it with Apply ControlNet \(SDXL\)"):

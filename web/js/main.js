@@ -49,7 +49,7 @@ async function start() {
     if (name) workflows.nameField.value = name.replace(/\.json$/, "");
     document.title = `${workflow.meta?.title || name || "workflow"} · nodeflow`;
   };
-  // A workflow file or nodeflow PNG replaces the graph; any other image is uploaded into a new Load Image node.
+  // A workflow file or nodeflow PNG replaces the graph; any other image is uploaded into a new Load Input Image node.
   const loadFile = async (file, drop) => {
     try {
       const workflow = await workflowFromFile(file);
