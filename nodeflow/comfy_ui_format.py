@@ -1,7 +1,7 @@
 """ComfyUI's UI format (what its editor saves: `nodes` and `links` arrays, `widgets_values`) → its API format.
 
 The UI format names no input for a widget value: a node's `widgets_values` are in the order its widgets were
-made, which is the order of its widget inputs in `/object_info` (required, then optional). So the conversion
+made, which is the order of its widget inputs in `/object_info` (all "required", as in ComfyUI). So the conversion
 needs the node schemas, and does what ComfyUI's frontend does when it queues a graph: muted nodes (mode 2) are
 left out, bypassed ones (mode 4) pass the input of the output's type through, `Reroute` nodes are followed,
 a `PrimitiveNode`'s value is written into the inputs it feeds, and notes are dropped.
@@ -105,9 +105,9 @@ def _passed_through(raw: dict[str, Any], slot: int) -> Any:
 
 
 def widget_order(definition: NodeDef) -> list[str]:
-    """The node's widget inputs in the order ComfyUI's frontend makes their widgets: required, then optional."""
-    widgets = [spec for spec in definition.inputs.values() if spec.is_widget]
-    return [s.name for s in widgets if s.required] + [s.name for s in widgets if not s.required]
+    """The node's widget inputs in the order ComfyUI's frontend makes their widgets: their order in `/object_info`,
+    where every widget is "required" (it always has a value)."""
+    return [spec.name for spec in definition.inputs.values() if spec.is_widget]
 
 
 def _widget_values(raw: dict[str, Any], definition: NodeDef, node_id: str,

@@ -45,7 +45,7 @@ def test_client_queues_a_workflow_and_gets_its_image_back_unchanged(server, api)
 def test_client_reads_queue_object_info_and_uploads(server, api):
     assert api.get_queue() == {"queue_running": [], "queue_pending": []}
     info = api.get_object_info("servertest.save_png")
-    assert info["servertest.save_png"]["input"]["required"] == {"tally": ["Tally"]}
+    assert info["servertest.save_png"]["input"]["required"]["tally"] == ["Tally"]
     png = server.root / "upload.png"
     Image.new("RGB", (4, 4), (1, 2, 3)).save(png)
     assert api.upload_image(png) == {"name": "upload.png", "subfolder": "default_upload_folder", "type": "input"}

@@ -18,12 +18,12 @@ async def test_object_info_describes_nodes_the_comfyui_way(aiohttp_client, tmp_p
     info = await (await client.get("/object_info")).json()
     assert sorted(info) == ["servertest.count", "servertest.fail", "servertest.save_png"]
     count = info["servertest.count"]
-    assert count["input"]["required"] == {}
-    assert count["input"]["optional"]["steps"] == ["INT", {"default": 3, "min": 1, "max": 10000, "step": 1}]
-    assert count["input"]["optional"]["delay"] == ["FLOAT", {"default": 0.0, "min": 0.0, "max": 5.0, "step": 0.01, "round": False}]
+    assert count["input"]["optional"] == {}, "widgets with defaults are 'required' in ComfyUI: they always hold a value"
+    assert count["input"]["required"]["steps"] == ["INT", {"default": 3, "min": 1, "max": 10000, "step": 1}]
+    assert count["input"]["required"]["delay"] == ["FLOAT", {"default": 0.0, "min": 0.0, "max": 5.0, "step": 0.01, "round": False}]
     assert (count["output"], count["output_name"], count["output_node"]) == (["Tally"], ["tally"], False)
     save = info["servertest.save_png"]
-    assert save["input"]["required"] == {"tally": ["Tally"]} and save["output_node"] is True
+    assert save["input"]["required"]["tally"] == ["Tally"] and save["output_node"] is True
     one = await (await client.get("/object_info/servertest.fail")).json()
     assert one == {"servertest.fail": info["servertest.fail"]}
     assert (await client.get("/object_info/servertest.nothing")).status == 404
@@ -109,4 +109,4 @@ async def test_object_info_lists_a_default_the_folders_lack_so_that_it_validates
     client = await start_client(aiohttp_client, tmp_path, Registry([_load_with_a_hub_default]))
     _model_folder(tmp_path, "my-sd")
     info = await (await client.get("/object_info/infotest.load")).json()
-    assert info["infotest.load"]["input"]["optional"]["model"] == [["org/hub-model", "my-sd"], {"default": "org/hub-model"}]
+    assert info["infotest.load"]["input"]["required"]["model"] == [["org/hub-model", "my-sd"], {"default": "org/hub-model"}]

@@ -94,24 +94,24 @@ async def test_an_optional_socket_is_its_bare_type_and_a_union_socket_lists_each
 async def test_a_nullable_size_is_an_int_where_0_means_auto(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, Registry([_pet]))
     inputs = (await (await client.get("/object_info/formtest.pet")).json())["formtest.pet"]["input"]
-    assert inputs["optional"]["size"] == [
+    assert inputs["required"]["size"] == [
         "INT", {"default": 0, "min": 0, "max": 64, "step": 1, "tooltip": "the size in pixels; 0 = auto"}]
 
 
 async def test_a_union_widget_is_text_holding_json_or_plain_text(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, Registry([_pet]))
     inputs = (await (await client.get("/object_info/formtest.pet")).json())["formtest.pet"]["input"]
-    assert inputs["optional"]["labels"] == ["STRING", {"default": "tabby", "tooltip": "a JSON value, or plain text"}]
+    assert inputs["required"]["labels"] == ["STRING", {"default": "tabby", "tooltip": "a JSON value, or plain text"}]
 
 
 async def test_seeds_have_comfyuis_range_and_control_after_generate(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, default_registry())
-    seed = (await (await client.get("/object_info/latents.empty")).json())["latents.empty"]["input"]["optional"]["seed"]
+    seed = (await (await client.get("/object_info/latents.empty")).json())["latents.empty"]["input"]["required"]["seed"]
     assert seed == ["INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "step": 1, "control_after_generate": True}]
 
 
 async def test_floats_are_not_rounded_to_a_coarse_step_by_the_frontend(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path, default_registry())
     info = (await (await client.get("/object_info/sampling.denoise")).json())["sampling.denoise"]
-    assert info["input"]["optional"]["guidance_rescale"] == [
+    assert info["input"]["required"]["guidance_rescale"] == [
         "FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01, "round": False}]

@@ -100,8 +100,10 @@ def comfy_input(name: str, spec: dict[str, Any], types: dict[str, Any], listed: 
 def comfy_node(node: dict[str, Any], module: str, listed: dict[str, list[str]], types: dict[str, Any]) -> dict[str, Any]:
     """`listed`: input name → what the folders hold now, for the inputs that name a folder entry."""
     inputs = {n: comfy_input(n, s, types, listed.get(n)) for n, s in node["inputs"].items()}
-    required = {n: inputs[n] for n, s in node["inputs"].items() if s["required"]}
-    optional = {n: inputs[n] for n, s in node["inputs"].items() if not s["required"]}
+    # As in ComfyUI, a widget is "required" even with a default (it always holds a value); "optional" is for
+    # sockets that may stay unconnected. The frontend lists a node's widgets, and orders widgets_values, this way.
+    required = {n: inputs[n] for n, s in node["inputs"].items() if s["required"] or s["widget"]}
+    optional = {n: inputs[n] for n, s in node["inputs"].items() if not (s["required"] or s["widget"])}
     outputs = node["outputs"]
     return {
         "input": {"required": required, "optional": optional},
