@@ -30,7 +30,7 @@ async def test_finished_jobs_list_newest_first_with_times_and_a_preview(aiohttp_
                          extra_data={"extra_pnginfo": {"workflow": {"id": "wf-1"}}})
     second = await _queue(client, counting_workflow(2), client_id="me")
     await ws_until_done(ws, first, second)
-    body = await (await client.get("/api/jobs?status=completed,failed&limit=10&offset=0")).json()
+    body = await (await client.get("/api/jobs?status=completed,failed,cancelled&limit=10&offset=0")).json()
     assert [job["id"] for job in body["jobs"]] == [second, first]
     assert body["pagination"] == {"offset": 0, "limit": 10, "total": 2, "has_more": False}
     job = body["jobs"][1]

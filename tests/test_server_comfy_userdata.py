@@ -79,11 +79,16 @@ async def test_user_css_is_served_as_a_stylesheet_and_other_files_as_downloads(a
     assert page.content_type == "application/octet-stream" and page.headers["Content-Disposition"] == "attachment"
 
 
-async def test_a_missing_file_or_folder_is_a_json_404(aiohttp_client, tmp_path):
+async def test_a_missing_file_is_a_json_404(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path)
-    for path in ("/api/userdata/nope.json", "/api/userdata?dir=nowhere"):
-        response = await client.get(path)
-        assert response.status == 404 and response.content_type == "application/json"
+    response = await client.get("/api/userdata/nope.json")
+    assert response.status == 404 and response.content_type == "application/json"
+
+
+async def test_a_folder_not_made_yet_lists_empty(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path)
+    response = await client.get("/api/userdata?dir=workflows&recurse=true&split=false&full_info=true")
+    assert response.status == 200 and await response.json() == []
 
 
 @pytest.mark.parametrize("name", ["..%2Fnodeflow.sqlite3", "%2Fetc%2Fpasswd", "a%2F..%2F..%2Fx", "a%00b", "a%5Cb"])

@@ -58,12 +58,14 @@ CREATE INDEX IF NOT EXISTS prompts_by_state ON prompts (state, number);
 """
 
 
-# ComfyUI's job statuses (`/jobs`) as conditions on a row; an interrupted prompt failed, as in ComfyUI.
+# ComfyUI's job statuses (`/jobs`) as conditions on a row; an interrupted prompt failed, as in ComfyUI, so that
+# none is `cancelled` (a status its frontend asks for).
 JOB_STATUSES = {
     "pending": f"state = '{PENDING}'",
     "in_progress": f"state = '{RUNNING}'",
     "completed": f"state = '{DONE}' AND status = 'success'",
     "failed": f"state = '{DONE}' AND status != 'success'",
+    "cancelled": "0",
 }
 
 

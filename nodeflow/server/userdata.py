@@ -71,12 +71,14 @@ def _listing(folder: Path, recurse: bool, full_info: bool, split: bool) -> list[
 @routes.get("/userdata")
 async def list_userdata(request: web.Request) -> web.Response:
     """The files under `dir`: relative paths, `[path, *parts]` with `split`, or `{path, size, modified, created}`
-    with `full_info` (times in milliseconds)."""
+    with `full_info` (times in milliseconds). A folder not made yet (`workflows` before the first save) holds none."""
     if not request.query.get("dir"):
         raise json_error(400, "the query parameter 'dir' (a folder of the user data) is required")
     folder = userdata_path(request, request.query["dir"].strip("/"))
+    if not folder.exists():
+        return json_response([])
     if not folder.is_dir():
-        raise json_error(404, f"no user data folder {request.query['dir']!r}")
+        raise json_error(400, f"user data {request.query['dir']!r} is a file, not a folder")
     return json_response(await asyncio.to_thread(
         _listing, folder, _flag(request, "recurse", False), _flag(request, "full_info", False),
         _flag(request, "split", False)))
