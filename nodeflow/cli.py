@@ -213,8 +213,12 @@ def _shown(path: Path) -> Path:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server.app import serve
+    from .server.frontend import FrontendMissing
 
-    return serve(args, _registry(args))
+    try:
+        return serve(args, _registry(args))
+    except FrontendMissing as exc:
+        raise CommandError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,6 +132,9 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     serve.add_argument("--max-upload-mb", type=float, default=32.0, help="largest accepted image upload")
     serve.add_argument("--max-body-mb", type=float, default=8.0, help="largest accepted JSON request body")
     serve.add_argument("--cors-origin", action="append", help="allow cross-origin requests from this origin")
+    serve.add_argument("--frontend", choices=("nodeflow", "comfyui"), default="nodeflow",
+                       help="the editor served at /: nodeflow's own (default) or the official ComfyUI frontend "
+                            "(needs pip install 'nodeflow[comfyui]')")
     serve.add_argument("--allow-host", action="append", metavar="NAME",
                        help="also answer requests for this host name without a token, from any port of it "
                             "(e.g. a reverse proxy's name; repeatable; loopback names are always answered)")

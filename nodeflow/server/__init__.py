@@ -13,7 +13,10 @@ One module per concern:
 - `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device owning one Executor.
 - `prompt_log`: the server log's line per queued prompt and per finished run.
 - `security`: host and origin allow-lists, token, CORS.  `capacity`: requests and WebSockets in flight, open files.
-- `static`: the editor in `web/` at `/`.
+- `static`: the editor at `/` (`frontend`: ours in `web/`, or the ComfyUI frontend package's).
+- For the ComfyUI frontend: `settings` (`/settings`), `userdata` (`/userdata`), `jobs` (`/jobs`),
+  `model_folders` (`/embeddings`, `/experiment/models`), `client_info` (`/users`, `/features`, `/i18n`,
+  `/extensions`, `/workflow_templates`, `/global_subgraphs`); `api_errors`: JSON errors under `/api`.
 
 Every API route also answers under `/api` (newer ComfyUI clients use that prefix).
 """

@@ -11,7 +11,9 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from ..registry import Registry, default_registry
-from . import files, object_info, prompts, static, system, workflows, ws
+from . import (client_info, files, jobs, model_folders, object_info, prompts, settings, static, system, userdata,
+               workflows, ws)
+from .api_errors import API_PREFIX, json_api_errors
 from .config import ServerConfig
 from .hub import Hub
 from .keys import CONFIG, HUB, REGISTRY, SCHEMA, STORE, WORKERS
@@ -21,7 +23,6 @@ from .store import QueueStore
 from .worker import Worker, WorkerPool
 
 WORKER_STOP_SECONDS = 5.0
-API_PREFIX = "/api"
 
 
 async def _queue_store(app: web.Application) -> AsyncIterator[None]:
@@ -50,16 +51,18 @@ async def _close_websockets(app: web.Application) -> None:
 def create_app(config: ServerConfig, registry: Registry | None = None) -> web.Application:
     """The server for `config`; `registry` defaults to the built-in nodes plus `config.nodes_dirs`."""
     config.make_dirs()
-    app = web.Application(middlewares=[limit_concurrency, guard_host, guard_origin, require_token],
+    app = web.Application(middlewares=[json_api_errors, limit_concurrency, guard_host, guard_origin, require_token],
                           client_max_size=config.client_max_size)
     app[CONFIG] = config
     app[CAPACITY] = Capacity(config)
     app[REGISTRY] = registry if registry is not None else default_registry(config.nodes_dirs)
     app[SCHEMA] = app[REGISTRY].schema()
     app[HUB] = Hub()
+    app[settings.SETTINGS_LOCK] = asyncio.Lock()
     app.cleanup_ctx.extend([_queue_store, _workers])
     app.on_shutdown.append(_close_websockets)
-    api_modules = (prompts, files, workflows, object_info, system, ws)
+    api_modules = (prompts, jobs, files, workflows, userdata, settings, object_info, model_folders, client_info,
+                   system, ws)
     for module in api_modules:
         app.router.add_routes(module.routes)
     for module in api_modules:  # newer ComfyUI clients call the same routes under /api

@@ -20,6 +20,7 @@ from aiohttp import web
 from .keys import CONFIG
 
 MAX_JSON_DEPTH = 64
+MAX_QUERY_COUNT = 2**31 - 1
 
 _ERRORS: dict[int, tuple[str, Callable[..., web.HTTPException]]] = {
     400: ("bad_request", web.HTTPBadRequest),
@@ -57,11 +58,13 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=dumps)
 
 
-def json_error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> web.HTTPException:
-    """An HTTP error with the body `{"error": {"type", "message"}, **extra}`, for a handler to raise."""
+def json_error(status: int, message: str, headers: dict[str, str] | None = None,
+               error_fields: dict[str, Any] | None = None, **extra: Any) -> web.HTTPException:
+    """An HTTP error with the body `{"error": {"type", "message", **error_fields}, **extra}`, for a handler to
+    raise (`error_fields` may name a more precise `type`)."""
     kind, make = _ERRORS[status]
-    return make(text=dumps({"error": {"type": kind, "message": message}, **extra}), content_type="application/json",
-                headers=headers)
+    error = {"type": kind, "message": message, **(error_fields or {})}
+    return make(text=dumps({"error": error, **extra}), content_type="application/json", headers=headers)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -104,8 +107,8 @@ async def body_deadline(request: web.Request) -> AsyncIterator[None]:
         raise error from None
 
 
-async def read_json(request: web.Request, default: Any = None) -> Any:
-    """The request's JSON body (or `default` when empty); 413 past the body limit, 400 when not strict JSON."""
+async def read_body(request: web.Request) -> bytes:
+    """The request's body as it came; 413 past the body limit, 408 past the body timeout."""
     limit = int(request.app[CONFIG].max_body_mb * 2**20)
     if request.content_length is not None and request.content_length > limit:
         raise json_error(413, f"request body is larger than the limit of {limit} bytes")
@@ -113,6 +116,12 @@ async def read_json(request: web.Request, default: Any = None) -> Any:
         raw = await request.read()
     if len(raw) > limit:
         raise json_error(413, f"request body is larger than the limit of {limit} bytes")
+    return raw
+
+
+async def read_json(request: web.Request, default: Any = None) -> Any:
+    """The request's JSON body (or `default` when empty); 413 past the body limit, 400 when not strict JSON."""
+    raw = await read_body(request)
     if not raw.strip():
         return default
     try:
@@ -127,3 +136,13 @@ async def read_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise json_error(400, "body must be a JSON object")
     return body
+
+
+def query_count(request: web.Request, name: str, default: int) -> int:
+    """The non-negative integer query parameter `name` (`default` when absent or empty); 400 for anything else."""
+    text = request.query.get(name)
+    if text is None or text == "":
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_QUERY_COUNT):
+        raise json_error(400, f"{name} must be an integer from 0 to {MAX_QUERY_COUNT}, not {text[:40]!r}")
+    return int(text)

@@ -10,6 +10,7 @@ from ..budgets import Budgets
 from ..folders import Folders
 from ..limits import AFFINITY_WAIT_SECONDS, DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 from ..shipped import shipped
+from .frontend import frontend_dir
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -55,6 +56,11 @@ class ServerConfig:
     @property
     def user_workflows_dir(self) -> Path:
         return self.user_dir / "workflows"
+
+    @property
+    def userdata_dir(self) -> Path:
+        """The files the ComfyUI frontend keeps on the server (settings, its workflows): ComfyUI's `user/default`."""
+        return self.user_dir / "default"
 
     @property
     def exposed_without_token(self) -> bool:
@@ -106,6 +112,7 @@ class ServerConfig:
             max_upload_mb=args.max_upload_mb,
             max_body_mb=args.max_body_mb,
             cors_origins=list(args.cors_origin or []),
+            web_dir=frontend_dir(args.frontend),
             nodes_dirs=list(getattr(args, "nodes_dir", None) or []),
             allow_hosts=list(args.allow_host or []),
             max_nodes=args.max_nodes,

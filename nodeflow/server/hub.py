@@ -6,6 +6,10 @@ messages in the order they were published. A message for a client id goes to
 that client only (ComfyUI's rule); one without goes to everyone. A client id
 is held by the first socket that connects with it: a second socket asking for
 the same id gets a fresh one, so that it cannot take over another's messages.
+
+The hub remembers the last `executing` message of each running prompt, so that
+a client that connects mid-run (a reload, a reconnect) is told at once which
+node runs, as far as it may see that prompt.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Hub:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: dict[str, Client] = {}
+        self._executing: dict[str, tuple[str | None, dict[str, Any]]] = {}  # prompt id → (its client, message)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -71,7 +76,21 @@ class Hub:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._fan_out, frame, sid, previews_only)
 
+    def executing_for(self, sid: str) -> list[dict[str, Any]]:
+        """The `executing` messages of the prompts running now that the client `sid` may see."""
+        return [message for owner, message in self._executing.values() if owner is None or owner == sid]
+
+    def _remember_executing(self, message: dict[str, Any], sid: str | None) -> None:
+        prompt_id = message["data"].get("prompt_id")
+        if message["data"].get("node") is None:  # the end of the prompt
+            self._executing.pop(prompt_id, None)
+        else:
+            self._executing[prompt_id] = (sid, message)
+
     def _fan_out(self, frame: Frame, sid: str | None, previews_only: bool) -> None:
+        kind, payload = frame
+        if kind == "json" and payload["type"] == "executing":
+            self._remember_executing(payload, sid)
         targets = list(self._clients.values()) if sid is None else [self._clients.get(sid)]
         for client in targets:
             if client is not None and (client.previews or not previews_only):

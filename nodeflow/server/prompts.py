@@ -17,12 +17,11 @@ from ..registry import Registry
 from ..comfy_formats import Loaded, load_any
 from ..comfy_ui_format import is_ui_workflow
 from . import prompt_log
-from .bodies import json_error, json_response, read_object
+from .bodies import json_error, json_response, query_count, read_object
 from .keys import CONFIG, HUB, REGISTRY, STORE, WORKERS
 from .store import QueueStore
 
 routes = web.RouteTableDef()
-MAX_QUERY_COUNT = 2**31 - 1
 
 
 def _node_types(prompt: Any) -> dict[str, Any]:
@@ -36,13 +35,41 @@ def _node_types(prompt: Any) -> dict[str, Any]:
     return {str(k): v.get("type", v.get("class_type")) for k, v in nodes.items() if isinstance(v, dict)}
 
 
+# ComfyUI's error type for each of our problem codes; what has no counterpart there keeps our code.
+_COMFY_ERROR_TYPES = {
+    "missing_input": "required_input_missing",
+    "type_mismatch": "return_type_mismatch",
+    "literal_for_socket": "invalid_input_type",
+    "missing_node": "bad_linked_input",
+    "not_found": "value_not_in_list",
+    "unknown_type": "missing_node_type",
+    "no_output": "prompt_no_outputs",
+}
+# An `invalid_value` is told apart by what pydantic said of it (its messages are stable across versions).
+_VALUE_ERROR_TYPES = (
+    ("Input should be less than", "value_bigger_than_max"),
+    ("Input should be greater than", "value_smaller_than_min"),
+    ("Input should be '", "value_not_in_list"),
+    ("Input should be ", "invalid_input_type"),
+)
+
+
+def comfy_error_type(code: str, message: str) -> str:
+    if code == "invalid_value":
+        return next((kind for start, kind in _VALUE_ERROR_TYPES if message.startswith(start)),
+                    "exception_during_validation")
+    return _COMFY_ERROR_TYPES.get(code, code)
+
+
 def node_errors(problems: ProblemList, prompt: Any) -> dict[str, Any]:
-    """ComfyUI's `node_errors` shape; each error also carries nodeflow's code, node id and input."""
+    """ComfyUI's `node_errors` shape, with ComfyUI's error types; each error also carries nodeflow's code, node id
+    and input."""
     types = _node_types(prompt)
     return {
         node_id: {
             "errors": [
-                {**item, "type": item["code"], "details": item["message"], "extra_info": {"input_name": item["input"]}}
+                {**item, "type": comfy_error_type(item["code"], item["message"]), "details": item["message"],
+                 "extra_info": {"input_name": item["input"]}}
                 for item in items
             ],
             "class_type": types.get(node_id),
@@ -53,9 +80,16 @@ def node_errors(problems: ProblemList, prompt: Any) -> dict[str, Any]:
 
 
 def _invalid(problems: ProblemList, prompt: Any) -> web.HTTPException:
+    """ComfyUI's answer to a prompt that fails validation: `prompt_outputs_failed_validation` with every problem
+    in `details`, one per line, and by node in `node_errors`; a problem of the whole prompt (no output node, too
+    many nodes) names its own type."""
     count = len(problems.problems)
     summary = f": {problems.problems[0].message}" if count == 1 else "s"
-    return json_error(400, f"the prompt has {count} problem{summary}", node_errors=node_errors(problems, prompt))
+    whole = [p for p in problems.problems if p.node_id is None]
+    kind = comfy_error_type(whole[0].code, whole[0].message) if whole else "prompt_outputs_failed_validation"
+    details = "\n".join(str(problem) for problem in problems.problems)
+    return json_error(400, f"the prompt has {count} problem{summary}", node_errors=node_errors(problems, prompt),
+                      error_fields={"type": kind, "details": details, "extra_info": {}})
 
 
 def _validate(prompt: Any, params: dict[str, Any], registry: Registry, limits: Limits) -> tuple[Loaded, Plan]:
@@ -164,21 +198,12 @@ async def interrupt(request: web.Request) -> web.Response:
     return json_response({"interrupted": request.app[WORKERS].interrupt(prompt_id)})
 
 
-def _query_count(request: web.Request, name: str, default: int) -> int:
-    text = request.query.get(name)
-    if text is None or text == "":
-        return default
-    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_QUERY_COUNT):
-        raise json_error(400, f"{name} must be an integer from 0 to {MAX_QUERY_COUNT}, not {text[:40]!r}")
-    return int(text)
-
-
 @routes.get("/history")
 async def get_history(request: web.Request) -> web.Response:
     """The newest finished prompts, a page at a time (`max_items`, at most the page size, and `offset`)."""
     page = request.app[CONFIG].history_page_size
-    max_items = min(_query_count(request, "max_items", page), page)
-    offset = _query_count(request, "offset", 0)
+    max_items = min(query_count(request, "max_items", page), page)
+    offset = query_count(request, "offset", 0)
     return json_response(await asyncio.to_thread(request.app[STORE].history, max_items, offset=offset))
 
 

@@ -58,6 +58,17 @@ CREATE INDEX IF NOT EXISTS prompts_by_state ON prompts (state, number);
 """
 
 
+# ComfyUI's job statuses (`/jobs`) as conditions on a row; an interrupted prompt failed, as in ComfyUI, so that
+# none is `cancelled` (a status its frontend asks for).
+JOB_STATUSES = {
+    "pending": f"state = '{PENDING}'",
+    "in_progress": f"state = '{RUNNING}'",
+    "completed": f"state = '{DONE}' AND status = 'success'",
+    "failed": f"state = '{DONE}' AND status != 'success'",
+    "cancelled": "0",
+}
+
+
 @dataclass(frozen=True)
 class QueuedPrompt:
     """Everything a worker needs to run a prompt: plain, serialisable data."""
@@ -80,7 +91,7 @@ class QueuedPrompt:
         return [self.number, self.id, as_run, self.extra, self.output_nodes]
 
 
-def _prompt(row: sqlite3.Row) -> QueuedPrompt:
+def queued_prompt(row: sqlite3.Row) -> QueuedPrompt:
     return QueuedPrompt(
         row["id"], row["number"], json.loads(row["workflow"]), json.loads(row["original"]), row["client_id"],
         json.loads(row["extra"]), json.loads(row["output_nodes"]), row["attempts"],
@@ -178,7 +189,7 @@ class QueueStore:
                 "UPDATE prompts SET state = ?, attempts = attempts + 1, started = ?, worker = ? WHERE id = ?"
                 " RETURNING *", (RUNNING, time.time(), worker, chosen),
             ).fetchall()
-        return _prompt(rows[0])
+        return queued_prompt(rows[0])
 
     @staticmethod
     def _next_for(db: sqlite3.Connection, held: Collection[str], affinity_wait: float) -> str | None:
@@ -228,7 +239,7 @@ class QueueStore:
     def in_state(self, state: str) -> list[QueuedPrompt]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM prompts WHERE state = ? ORDER BY number", (state,)).fetchall()
-        return [_prompt(r) for r in rows]
+        return [queued_prompt(r) for r in rows]
 
     def remaining(self) -> int:
         """Pending plus running prompts: ComfyUI's `queue_remaining`."""
@@ -263,10 +274,27 @@ class QueueStore:
             rows = self._db.execute(query, args).fetchall()
         return {row["id"]: _history_item(row) for row in reversed(rows)}
 
+    def jobs(self, statuses: Collection[str], by_duration: bool, descending: bool, limit: int,
+             offset: int) -> tuple[list[sqlite3.Row], int]:
+        """Prompts in the given job statuses (`JOB_STATUSES`), newest (or longest) first when `descending`, a
+        page of them and how many there are in all."""
+        where = " OR ".join(f"({JOB_STATUSES[status]})" for status in statuses) or "0"
+        key = "COALESCE(finished - started, 0)" if by_duration else "created"
+        order = "DESC" if descending else "ASC"
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM prompts WHERE {where}").fetchone()[0]
+            rows = self._db.execute(f"SELECT * FROM prompts WHERE {where} ORDER BY {key} {order}, number {order}"
+                                    " LIMIT ? OFFSET ?", (limit, offset)).fetchall()
+        return rows, total
+
+    def job(self, prompt_id: str) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
+
 
 def _history_item(row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "prompt": _prompt(row).queue_entry(),
+        "prompt": queued_prompt(row).queue_entry(),
         "outputs": json.loads(row["outputs"] or "{}"),
         "status": {
             "status_str": row["status"],

@@ -17,11 +17,28 @@ from .keys import STORE, WORKERS
 routes = web.RouteTableDef()
 
 
-def _version() -> str:
+# The ComfyUI server release whose routes and shapes this API follows (users, settings, userdata, jobs,
+# system_stats), and the oldest ComfyUI frontend package it serves (the `nodeflow[comfyui]` extra's floor).
+COMFYUI_VERSION = "0.8.1"
+REQUIRED_FRONTEND_VERSION = "1.20.0"
+
+
+def _version(package: str) -> str:
     try:
-        return version("nodeflow")
+        return version(package)
     except PackageNotFoundError:
         return "unknown"
+
+
+def shown_argv(argv: list[str]) -> list[str]:
+    """The command line with the value of `--token` hidden: a secret is never echoed, not even to its holder."""
+    shown = list(argv)
+    for index, arg in enumerate(shown):
+        if arg.startswith("--token="):
+            shown[index] = "--token=***"
+        elif arg == "--token" and index + 1 < len(shown):
+            shown[index + 1] = "***"
+    return shown
 
 
 def _device_entry(index: int, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +59,9 @@ def system_stats(snapshots: list[dict[str, Any]], queue_remaining: int) -> dict[
     return {
         "system": {
             "os": platform.system().lower(), "python_version": sys.version, "embedded_python": False,
-            "nodeflow_version": _version(), "ram_total": ram.get("total", 0), "ram_free": ram.get("free", 0),
+            "nodeflow_version": _version("nodeflow"), "comfyui_version": COMFYUI_VERSION,
+            "required_frontend_version": REQUIRED_FRONTEND_VERSION, "pytorch_version": _version("torch"),
+            "argv": shown_argv(sys.argv), "ram_total": ram.get("total", 0), "ram_free": ram.get("free", 0),
         },
         "devices": [_device_entry(i, s) for i, s in enumerate(snapshots)],
         "queue": {"remaining": queue_remaining},

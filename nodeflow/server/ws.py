@@ -31,11 +31,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
     sid = request.query.get("clientId") or uuid.uuid4().hex
     client = hub.connect(sid, previews=request.query.get("previews", "") in ("1", "true"))
+    running = hub.executing_for(client.sid)  # taken with the connection: later news arrives in the outbox
     reader = asyncio.create_task(_drain_incoming(ws, client))
     try:
         # `sid` tells the client its id, which is a fresh one when the id it asked for is already connected.
         kind, data = status_message(await asyncio.to_thread(request.app[STORE].remaining), client.sid)
         await ws.send_json({"type": kind, "data": data}, dumps=dumps)
+        for message in running:
+            await ws.send_json(message, dumps=dumps)
         while (frame := await client.outbox.get()) is not None:
             kind, payload = frame
             if kind == "json":
