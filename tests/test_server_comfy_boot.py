@@ -67,6 +67,14 @@ async def test_model_folders_and_their_files_and_embeddings_are_listed(aiohttp_c
     assert await (await client.get("/api/embeddings")).json() == ["easynegative"]
 
 
+async def test_folder_paths_name_where_each_model_folder_is_read_from(aiohttp_client, tmp_path):
+    (tmp_path / "models" / "upscalers").mkdir(parents=True)
+    client = await start_client(aiohttp_client, tmp_path)
+    paths = await (await client.get("/internal/folder_paths")).json()
+    assert paths["checkpoints"] == [str(tmp_path / "models" / "checkpoints")]
+    assert paths["upscalers"] == [str(tmp_path / "models" / "upscalers")]
+
+
 @pytest.mark.parametrize("folder, status", [("nowhere", 404), ("..%2Fuser", 400), ("%2Fetc", 400)])
 async def test_an_unknown_or_hostile_model_folder_is_refused(aiohttp_client, tmp_path, folder, status):
     client = await start_client(aiohttp_client, tmp_path)

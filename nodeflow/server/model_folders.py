@@ -72,3 +72,11 @@ async def models_in_folder(request: web.Request) -> web.Response:
 async def embeddings(request: web.Request) -> web.Response:
     files = await asyncio.to_thread(_model_files, request.app[CONFIG].models_dirs, "embeddings")
     return json_response(sorted({Path(entry["name"]).with_suffix("").as_posix() for entry in files}))
+
+
+@routes.get("/internal/folder_paths")
+async def folder_paths(request: web.Request) -> web.Response:
+    """Each model folder name with the paths it is read from, as the frontend's model panels ask for it."""
+    roots = request.app[CONFIG].models_dirs
+    names = await asyncio.to_thread(_folder_names, roots)
+    return json_response({name: [str(root / name) for root in roots] for name in names})
