@@ -97,7 +97,7 @@ def latent_upscale_by(
     return LATENT(resized, None, samples.noise_mask)
 
 
-@node("VAEDecode", category="latent", version="1.0.0", output="IMAGE")
+@node("VAEDecode", category="latent", version="1.0.0", display_name="VAE Decode", output="IMAGE")
 def vae_decode(ctx: Context, samples: LATENT, vae: VAE) -> IMAGE:
     """The latents decoded into pixels in [0, 1]."""
     import torch
@@ -123,7 +123,7 @@ def _encode(ctx: Context, vae: VAE, pixels: Any) -> Any:
         return module.encode((pixels * 2 - 1).to(ctx.device, module.dtype)).latent_dist.mode().float()
 
 
-@node("VAEEncode", category="latent", version="1.0.0", output="LATENT")
+@node("VAEEncode", category="latent", version="1.0.0", display_name="VAE Encode", output="LATENT")
 def vae_encode(ctx: Context, pixels: IMAGE, vae: VAE) -> LATENT:
     """Pixels into raw latents (the distribution's mode: no randomness)."""
     return LATENT(_encode(ctx, vae, _cropped(pixels.pixels[:, :3], vae_scale_factor(vae))))

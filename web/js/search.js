@@ -7,7 +7,7 @@ const SHOWN = 12;
 // How well a node fits the query, lower is better; null when one of its words is found nowhere. Each word scores
 // by where it is found: at the start of a word of the display name, else in the type id, the display name, the
 // category, the description. A node ranks by its worst word, then by how far into its name the first word starts
-// ("vae": VAE Decode, then Load VAE, then the nodes that only mention a VAE).
+// ("vae": VAE Decode Latents, then Load VAE Folder, then the nodes that only mention a VAE).
 export function rankNode(def, query) {
   const nameWords = def.display_name.toLowerCase().split(/[^a-z0-9]+/);
   const fields = [def.type, def.display_name, def.category || "", def.description || ""].map((t) => t.toLowerCase());
