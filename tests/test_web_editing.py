@@ -182,7 +182,7 @@ def test_box_select_then_copy_paste_and_duplicate_keep_the_links_between_copies(
 
 def test_double_click_on_the_canvas_searches_and_adds_a_node_there(editor):
     editor.page.dblclick("#editor", position={"x": 500, "y": 300})
-    editor.page.keyboard.type("vae decode")
+    editor.page.keyboard.type("vae decode latents")
     editor.page.keyboard.press("Enter")
     nodes = editor.workflow()["nodes"]
     assert [n["type"] for n in nodes.values()] == ["vae.decode"]

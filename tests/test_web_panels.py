@@ -64,7 +64,8 @@ def search_results(editor: Editor, query: str, x: float = 500, y: float = 300) -
 
 
 def test_search_ranks_display_names_starting_with_the_word_first(editor):
-    assert set(search_results(editor, "vae")[:2]) == {"vae.decode", "vae.encode"}
+    starting_with_vae = {"vae.decode", "vae.encode", "inpaint.encode", "VAEDecode", "VAEEncode", "VAEEncodeForInpaint"}
+    assert set(search_results(editor, "vae")[:6]) == starting_with_vae
 
 
 def test_search_popup_near_the_bottom_right_corner_stays_inside_the_window(laptop):
