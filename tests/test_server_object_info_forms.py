@@ -115,3 +115,9 @@ async def test_floats_are_not_rounded_to_a_coarse_step_by_the_frontend(aiohttp_c
     info = (await (await client.get("/object_info/sampling.denoise")).json())["sampling.denoise"]
     assert info["input"]["required"]["guidance_rescale"] == [
         "FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01, "round": False}]
+
+
+async def test_prompt_texts_are_multiline_as_in_comfyui(aiohttp_client, tmp_path):
+    client = await start_client(aiohttp_client, tmp_path, default_registry())
+    info = await (await client.get("/object_info/CLIPTextEncode")).json()
+    assert info["CLIPTextEncode"]["input"]["required"]["text"] == ["STRING", {"multiline": True}]

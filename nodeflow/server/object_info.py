@@ -80,7 +80,7 @@ def _widget(name: str, spec: dict[str, Any]) -> list[Any]:
         tooltips.append(AUTO_TOOLTIP)
     if kind == "INT" and name in SEED_NAMES:
         options["control_after_generate"] = True
-    if kind == "STRING" and "prompt" in name:
+    if kind == "STRING" and ("prompt" in name or name == "text"):  # ComfyUI's CLIPTextEncode names its prompt `text`
         options["multiline"] = True
     if tooltip := "; ".join(t for t in tooltips if t):
         options["tooltip"] = tooltip
