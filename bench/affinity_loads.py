@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, affinity_wait: float) -> tuple[int, int, float
     with tempfile.TemporaryDirectory() as root:
         queue_file = Path(root) / "queue.sqlite3"
         store = QueueStore(queue_file)
-        pool = WorkerPool([Worker(str(i), registry, device, Folders(output=Path(root)), store, _Silent(),
+        pool = WorkerPool([Worker.local(str(i), registry, device, Folders(output=Path(root)), store, _Silent(),
                                   affinity_wait=affinity_wait, budgets=budgets)
                             for i, device in enumerate(args.device)])
         pool.start()

@@ -213,11 +213,11 @@ def _shown(path: Path) -> Path:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server.app import serve
-    from .server.frontend import FrontendMissing
+    from .server.extras import OptionError
 
     try:
         return serve(args, _registry(args))
-    except FrontendMissing as exc:
+    except OptionError as exc:
         raise CommandError(str(exc)) from None
 
 

@@ -125,6 +125,12 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     serve.add_argument("--user-dir", default="user", help="folder for saved workflows, temp files and the queue")
     serve.add_argument("--db", help="SQLite file of the queue and history (default USER_DIR/nodeflow.sqlite3)")
     serve.add_argument("--device", action="append", help="run a worker on this device (repeatable; default auto)")
+    serve.add_argument("--ray", metavar="auto|ADDRESS",
+                       help="run the workers as Ray actors: 'auto' starts a local Ray (one actor per GPU, or "
+                            "--ray-workers CPU actors); an address (host:port of `ray start --head`) joins that "
+                            "cluster with one actor per GPU it has (needs pip install 'nodeflow[ray]')")
+    serve.add_argument("--ray-workers", type=_positive_int, metavar="N",
+                       help="with --ray: N CPU actors instead of one actor per GPU")
     serve.add_argument("--affinity-wait", type=_seconds, default=AFFINITY_WAIT_SECONDS, metavar="SECONDS",
                        help="a free worker takes first a prompt whose models it holds, unless the first prompt in "
                             f"the queue has waited this long (default {AFFINITY_WAIT_SECONDS:g}; 0: first come, "

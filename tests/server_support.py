@@ -69,15 +69,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`nodeflow serve` in a subprocess on a free loopback port, with its folders under `root`."""
+    """`nodeflow serve` in a subprocess on a free loopback port, with its folders under `root` (one CPU worker,
+    unless `devices` says otherwise; none with `--ray`)."""
 
-    def __init__(self, root: Path, *extra: str) -> None:
+    def __init__(self, root: Path, *extra: str, devices: tuple[str, ...] = ("cpu",)) -> None:
         self.root = root
         self.port = free_port()
         self.args = [
             sys.executable, "-m", "nodeflow", "--nodes-dir", str(TEST_NODES), "serve", "--port", str(self.port),
             "--output-dir", str(root / "output"), "--input-dir", str(root / "input"),
-            "--models-dir", str(root / "models"), "--user-dir", str(root / "user"), "--device", "cpu", *extra,
+            "--models-dir", str(root / "models"), "--user-dir", str(root / "user"),
+            *(arg for device in devices for arg in ("--device", device)), *extra,
         ]
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"

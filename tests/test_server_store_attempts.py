@@ -137,7 +137,7 @@ def test_prompt_still_running_when_a_graceful_stop_gives_up_waiting_is_released_
     store = QueueStore(tmp_path / "q.sqlite3", max_attempts=1)
     workflow = {"nodeflow": 1, "nodes": {"s": {"type": "stuck.step", "inputs": {}}}}
     store.add("p", workflow, workflow, None, {}, ["s"])
-    worker = Worker("0", Registry([stuck]), "cpu", Folders(output=tmp_path), store, _Silent())
+    worker = Worker.local("0", Registry([stuck]), "cpu", Folders(output=tmp_path), store, _Silent())
     worker.start()
     assert started.wait(10)
     worker.stop(timeout=0.05)

@@ -35,13 +35,29 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     app[HUB].bind(asyncio.get_running_loop())
     pool = app[WORKERS] = WorkerPool([
-        Worker(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB], config.prompt_limits,
-               config.affinity_wait_s, config.budgets)
+        Worker.local(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB], config.prompt_limits,
+                     config.affinity_wait_s, config.budgets)
         for i, device in enumerate(config.devices)
     ])
     pool.start()
     yield
     await asyncio.to_thread(pool.stop, WORKER_STOP_SECONDS)
+
+
+async def _ray_workers(app: web.Application) -> AsyncIterator[None]:
+    """The workers as Ray actors (`--ray`): the same pool to the routes, on a local Ray or a cluster."""
+    import ray
+
+    from .ray_workers import RayPool, connect
+
+    config = app[CONFIG]
+    app[HUB].bind(asyncio.get_running_loop())
+    connect(config.ray, config.ray_workers)  # in the main thread, where Ray sets its signal handlers
+    pool = app[WORKERS] = RayPool(config, app[REGISTRY], app[STORE], app[HUB])
+    await asyncio.to_thread(pool.start)
+    yield
+    await asyncio.to_thread(pool.stop, WORKER_STOP_SECONDS)
+    ray.shutdown()
 
 
 async def _close_websockets(app: web.Application) -> None:
@@ -59,7 +75,7 @@ def create_app(config: ServerConfig, registry: Registry | None = None) -> web.Ap
     app[SCHEMA] = app[REGISTRY].schema()
     app[HUB] = Hub()
     app[settings.SETTINGS_LOCK] = asyncio.Lock()
-    app.cleanup_ctx.extend([_queue_store, _workers])
+    app.cleanup_ctx.extend([_queue_store, _workers if config.ray is None else _ray_workers])
     app.on_shutdown.append(_close_websockets)
     api_modules = (prompts, jobs, files, workflows, userdata, settings, object_info, model_folders, client_info,
                    system, ws)

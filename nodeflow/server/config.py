@@ -10,6 +10,7 @@ from ..budgets import Budgets
 from ..folders import Folders
 from ..limits import AFFINITY_WAIT_SECONDS, DEFAULT_LIMITS, MAX_ATTEMPTS, Limits
 from ..shipped import shipped
+from .extras import OptionError, require
 from .frontend import frontend_dir
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -32,6 +33,8 @@ class ServerConfig:
     user_dir: Path = Path("user")
     db_path: Path | None = None
     devices: list[str] = field(default_factory=lambda: ["auto"])
+    ray: str | None = None  # "auto" or a cluster's address: the workers are Ray actors, not `devices`
+    ray_workers: int | None = None  # with `ray`: that many CPU actors instead of one per GPU
     affinity_wait_s: float = AFFINITY_WAIT_SECONDS
     max_upload_mb: float = 32.0
     max_body_mb: float = 8.0
@@ -98,6 +101,7 @@ class ServerConfig:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServerConfig:
+        _check_ray_options(args)
         return cls(
             host=args.host,
             port=args.port,
@@ -108,6 +112,8 @@ class ServerConfig:
             user_dir=Path(args.user_dir),
             db_path=Path(args.db) if args.db else None,
             devices=list(args.device or ["auto"]),
+            ray=args.ray,
+            ray_workers=args.ray_workers,
             affinity_wait_s=args.affinity_wait,
             max_upload_mb=args.max_upload_mb,
             max_body_mb=args.max_body_mb,
@@ -123,3 +129,13 @@ class ServerConfig:
             max_websockets=args.max_websockets,
             budgets=Budgets.from_args(args),
         )
+
+
+def _check_ray_options(args: argparse.Namespace) -> None:
+    if args.ray is None:
+        if args.ray_workers is not None:
+            raise OptionError("--ray-workers needs --ray (auto or a cluster's address)")
+        return
+    if args.device:
+        raise OptionError("--device places local workers; with --ray, actors take the GPUs (or --ray-workers N)")
+    require("ray", "--ray", "Ray", "ray")

@@ -9,19 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..shipped import shipped
-
-
-class FrontendMissing(RuntimeError):
-    """`--frontend comfyui` without the package installed."""
+from .extras import require
 
 
 def frontend_dir(name: str) -> Path:
     """The folder of static files for `--frontend name`."""
     if name == "nodeflow":
         return shipped("web")
-    try:
-        import comfyui_frontend_package
-    except ImportError:
-        raise FrontendMissing("--frontend comfyui needs the ComfyUI frontend package: "
-                              "pip install 'nodeflow[comfyui]'") from None
+    require("comfyui_frontend_package", "--frontend comfyui", "the ComfyUI frontend package", "comfyui")
+    import comfyui_frontend_package
+
     return Path(comfyui_frontend_package.__file__).parent / "static"

@@ -85,14 +85,18 @@ def status_message(queue_remaining: int, sid: str | None = None) -> Message:
     return "status", data
 
 
-def preview_frame(preview: Any) -> bytes | None:
-    """ComfyUI's binary preview frame (event type, image format, JPEG bytes), or None for what cannot be shown."""
+def preview_jpeg(preview: Any) -> bytes | None:
+    """A preview (JPEG bytes already, or a PIL image) as JPEG bytes, or None for what cannot be shown."""
     if isinstance(preview, (bytes, bytearray)):
-        payload = bytes(preview)
-    elif hasattr(preview, "save") and hasattr(preview, "convert"):
+        return bytes(preview)
+    if hasattr(preview, "save") and hasattr(preview, "convert"):
         buffer = io.BytesIO()
         preview.convert("RGB").save(buffer, format="JPEG", quality=85)
-        payload = buffer.getvalue()
-    else:
-        return None
-    return struct.pack(">II", PREVIEW_IMAGE, JPEG) + payload
+        return buffer.getvalue()
+    return None
+
+
+def preview_frame(preview: Any) -> bytes | None:
+    """ComfyUI's binary preview frame (event type, image format, JPEG bytes), or None for what cannot be shown."""
+    payload = preview_jpeg(preview)
+    return None if payload is None else struct.pack(">II", PREVIEW_IMAGE, JPEG) + payload

@@ -59,3 +59,9 @@ def ended(prompt_id: str, meta: Any, seconds: float, status: str, messages: list
 def stopped_by_shutdown(prompt_id: str, meta: Any, seconds: float) -> None:
     log.info("%s stopped by the shutdown after %.2f s: it runs again at the next start", _named(prompt_id, meta),
              seconds)
+
+
+def lost(prompt_id: str, meta: Any, worker: str, attempts: int, requeued: bool) -> None:
+    what = "queued again" if requeued else "marked failed, not retried"
+    log.warning("%s: the worker %s running it died (attempt %d): %s", _named(prompt_id, meta), worker, attempts,
+                what)

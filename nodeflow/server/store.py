@@ -107,6 +107,14 @@ def _stopped_too_often(prompt_id: str, attempts: int) -> list[Any]:
     return messages.history
 
 
+def _lost_too_often(prompt_id: str, attempts: int, reason: str) -> list[Any]:
+    """The history messages of a prompt whose worker died at each of its `attempts`."""
+    messages = PromptMessages(prompt_id)
+    messages.error(None, None, f"not retried: {reason}, at each of its {attempts} attempts (it may be what kills "
+                   "it, e.g. by running out of memory); queue it again to retry", "WorkerLost", "")
+    return messages.history
+
+
 class QueueStore:
     def __init__(self, path: Path | str, max_history: int = MAX_HISTORY, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.max_history = max_history
@@ -231,6 +239,19 @@ class QueueStore:
                 " WHERE id = ? AND state = ?", (PENDING, prompt_id, RUNNING)
             )
 
+    def requeue_lost(self, prompt_id: str, reason: str) -> bool:
+        """Put a running prompt whose worker died back at its place in the queue, its attempt counted; at its
+        last attempt mark it failed instead, saying why. True if it was queued again."""
+        with self._transaction() as db:
+            row = db.execute("SELECT attempts FROM prompts WHERE id = ? AND state = ?", (prompt_id, RUNNING)).fetchone()
+            if row is None:
+                return False
+            if row["attempts"] >= self.max_attempts:
+                self._finish(db, prompt_id, "error", {}, _lost_too_often(prompt_id, row["attempts"], reason))
+                return False
+            db.execute("UPDATE prompts SET state = ?, started = NULL, worker = NULL WHERE id = ?", (PENDING, prompt_id))
+        return True
+
     def state_of(self, prompt_id: str) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT state FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
@@ -301,5 +322,6 @@ def _history_item(row: sqlite3.Row) -> dict[str, Any]:
             "completed": row["status"] == "success",
             "messages": json.loads(row["messages"] or "[]"),
         },
-        "meta": {"created": row["created"], "started": row["started"], "finished": row["finished"]},
+        "meta": {"created": row["created"], "started": row["started"], "finished": row["finished"],
+                 "worker": row["worker"], "attempts": row["attempts"]},
     }

@@ -42,10 +42,12 @@ def shown_argv(argv: list[str]) -> list[str]:
 
 
 def _device_entry(index: int, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A worker's device; one in another process (a Ray actor) measures its own memory and says where it runs."""
     device = snapshot["device"]
-    memory = memory_stats(device) if device != "auto" else {}
+    memory = snapshot.get("memory") or (memory_stats(device) if device not in ("auto", "ray") else {})
+    where = {key: snapshot[key] for key in ("node", "pid") if key in snapshot}
     return {
-        "name": device, "type": device.split(":")[0], "index": index,
+        "name": device, "type": device.split(":")[0], "index": index, "worker": snapshot.get("worker"), **where,
         "vram_total": memory.get("total", 0), "vram_free": memory.get("free", 0),
         "torch_vram_total": 0, "torch_vram_free": 0,
         "cache_bytes": snapshot.get("cache_bytes", 0), "cache_entries": snapshot.get("cache_entries", 0),

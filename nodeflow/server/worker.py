@@ -1,10 +1,13 @@
-"""Execution workers: one thread per device, each owning one Executor whose cache lives across prompts.
+"""Execution workers: one thread per device, each claiming prompts from the store and handing them to its runner.
 
 Request handlers never reach an executor. They put prompts in the store and
 call `notify`, `interrupt` and `free` on the pool; results come back only as
-messages through the publisher. A `PromptRunner` takes plain data (a
-`QueuedPrompt`) and returns plain data (an `Outcome`), so it could run in
-another process (a Ray actor per GPU) without changing the server.
+messages through the publisher. A runner takes plain data (a `QueuedPrompt`)
+and returns plain data (an `Outcome`): a `PromptRunner` owns an Executor in
+this process, whose cache lives across prompts; a Ray actor's runner
+(`ray_workers`) does the same in another process or machine. A runner that
+loses its process mid-prompt raises `WorkerLost`: the prompt goes back to the
+queue with its attempt counted, and fails once it has used them all.
 """
 
 from __future__ import annotations
@@ -50,6 +53,23 @@ class Publisher(Protocol):
     def status(self, queue_remaining: int) -> None: ...
 
 
+class WorkerLost(RuntimeError):
+    """The process running a prompt died (killed, out of memory, its machine gone) before it ended."""
+
+
+class Runner(Protocol):
+    """What a worker runs prompts with; every method but `run` and `free` returns at once."""
+
+    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
+            previews: bool = False) -> Outcome: ...
+    def interrupt(self, prompt_id: str | None = None) -> bool: ...
+    def free(self, models: bool, outputs: bool) -> None: ...
+    def ready(self) -> bool: ...
+    def held_recipes(self) -> list[str]: ...
+    def stats(self) -> dict[str, Any]: ...
+    def model_stats(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class Outcome:
     status: str  # "success" or "error" (ComfyUI's status_str; an interrupt is an error)
@@ -85,6 +105,8 @@ class PromptRunner:
 
         with self._lock:
             self._current = prompt.id
+            if self._interrupt_wanted not in (None, prompt.id):
+                self._interrupt_wanted = None  # asked for a prompt that never came here
         try:
             report = self.executor.run(Workflow.from_dict(prompt.workflow), run_id=prompt.id, on_event=on_event,
                                        previews=previews, pnginfo=_pnginfo(prompt))
@@ -112,6 +134,20 @@ class PromptRunner:
             self.executor.interrupt()
             return True
 
+    def interrupt_when_started(self, prompt_id: str) -> None:
+        """Interrupt `prompt_id` as soon as it starts here (the request came before the prompt did)."""
+        with self._lock:
+            if self._current is None:
+                self._interrupt_wanted = prompt_id
+                return
+        self.interrupt(prompt_id)
+
+    def ready(self) -> bool:
+        return True
+
+    def held_recipes(self) -> list[str]:
+        return list(self.executor.models.recipe_keys())
+
     def free(self, models: bool, outputs: bool) -> None:
         if models:
             self.executor.models.unload()
@@ -133,27 +169,37 @@ class PromptRunner:
 
 
 class Worker(threading.Thread):
-    """Claims prompts from the store and runs them on its device until stopped: first those whose models its
-    executor holds, unless the first in the queue has waited `affinity_wait` seconds (see `QueueStore.claim`)."""
+    """Claims prompts from the store and runs them with its runner until stopped: first those whose models the
+    runner holds, unless the first in the queue has waited `affinity_wait` seconds (see `QueueStore.claim`).
+    `make_runner` is called in the worker's thread (building one may import torch or wait for a process)."""
 
-    def __init__(self, name: str, registry: Registry, device: str, folders: Folders,
-                 store: QueueStore, publisher: Publisher, limits: Limits = DEFAULT_LIMITS,
-                 affinity_wait: float = 0.0, budgets: Budgets = Budgets()) -> None:
+    def __init__(self, name: str, make_runner: Callable[[], Runner], store: QueueStore, publisher: Publisher,
+                 affinity_wait: float = 0.0, device: str = "auto") -> None:
         super().__init__(name=f"nodeflow-worker-{name}", daemon=True)
         self.worker_name = name
-        self.device = device
-        self._registry, self._folders, self._limits, self._budgets = registry, folders, limits, budgets
+        self._make_runner = make_runner
         self.affinity_wait = affinity_wait
         self.store, self.publisher = store, publisher
-        self.runner: PromptRunner | None = None
+        self.runner: Runner | None = None
         self.wake = threading.Event()
         self._stopping = threading.Event()
         self._free_models, self._free_outputs = threading.Event(), threading.Event()
         self.snapshot: dict[str, Any] = {"device": device, "running": None}
 
+    @classmethod
+    def local(cls, name: str, registry: Registry, device: str, folders: Folders, store: QueueStore,
+              publisher: Publisher, limits: Limits = DEFAULT_LIMITS, affinity_wait: float = 0.0,
+              budgets: Budgets = Budgets()) -> Worker:
+        """A worker whose executor runs in this process on `device`."""
+        return cls(name, lambda: PromptRunner(registry, device, folders, limits, budgets), store, publisher,
+                   affinity_wait, device)
+
     def run(self) -> None:
-        # Built here, not in the server's thread: resolving the device may import torch.
-        self.runner = PromptRunner(self._registry, self.device, self._folders, self._limits, self._budgets)
+        try:
+            self.runner = self._make_runner()
+        except Exception:  # noqa: BLE001 - the server keeps serving with the other workers
+            log.exception("worker %s could not start", self.worker_name)
+            return
         self._refresh(None)
         while not self._stopping.is_set():
             try:
@@ -170,7 +216,10 @@ class Worker(threading.Thread):
             self._free_outputs.clear()
             self.runner.free(models=models, outputs=outputs)
             self._refresh(None)
-        prompt = self.store.claim(self.worker_name, self.runner.executor.models.recipe_keys(), self.affinity_wait)
+        if not self.runner.ready():  # its process is being replaced: claim nothing it could not run
+            self._stopping.wait(IDLE_POLL_SECONDS)
+            return
+        prompt = self.store.claim(self.worker_name, self.runner.held_recipes(), self.affinity_wait)
         if prompt is None:
             self.wake.wait(IDLE_POLL_SECONDS)
             self.wake.clear()
@@ -190,8 +239,12 @@ class Worker(threading.Thread):
                     self.publisher.send_preview(frame, sid)
 
         started = time.monotonic()
-        outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview,
-                                  self.publisher.wants_previews(sid))
+        try:
+            outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview,
+                                      self.publisher.wants_previews(sid))
+        except WorkerLost as lost:
+            self._lost(prompt, lost)
+            return
         seconds, meta = time.monotonic() - started, prompt.workflow.get("meta")
         if self._stopping.is_set() and outcome.status != "success":
             self.store.release(prompt.id)  # stopped by shutdown, not by a user: run it again after restart
@@ -200,9 +253,22 @@ class Worker(threading.Thread):
         # History first: a client that sees the end message or an empty queue fetches /history next.
         self.store.finish(prompt.id, outcome.status, outcome.outputs, outcome.messages)
         prompt_log.ended(prompt.id, meta, seconds, outcome.status, outcome.messages)
+        self._ended(prompt)
+
+    def _lost(self, prompt: QueuedPrompt, lost: WorkerLost) -> None:
+        """The runner's process died mid-prompt: queue the prompt again, or fail it at its last attempt."""
+        requeued = self.store.requeue_lost(prompt.id, f"the worker {self.worker_name} running it died ({lost})")
+        prompt_log.lost(prompt.id, prompt.workflow.get("meta"), self.worker_name, prompt.attempts, requeued)
+        if requeued:
+            self._refresh(None)
+            self.publisher.status(self.store.remaining())
+        else:
+            self._ended(prompt)
+
+    def _ended(self, prompt: QueuedPrompt) -> None:
         self._refresh(None)
         self.publisher.status(self.store.remaining())
-        self.publisher.send(PromptMessages(prompt.id).end(), sid)
+        self.publisher.send(PromptMessages(prompt.id).end(), prompt.client_id)
 
     def _refresh(self, running: str | None) -> None:
         assert self.runner is not None
@@ -219,7 +285,8 @@ class Worker(threading.Thread):
 
     def stats(self) -> dict[str, Any]:
         """The snapshot of the last prompt's start or end, with the models as they are now."""
-        return {**self.snapshot, **(self.runner.model_stats() if self.runner is not None else {})}
+        models = self.runner.model_stats() if self.runner is not None else {}
+        return {**self.snapshot, **models, "worker": self.worker_name}
 
     def stop(self, timeout: float) -> None:
         self._stopping.set()
@@ -232,14 +299,31 @@ class Worker(threading.Thread):
 
 
 class WorkerPool:
-    """One worker per device; the server's only handle on execution."""
+    """The workers (one per device, or per Ray actor); the server's only handle on execution. Workers may be
+    added and removed while it serves (a Ray cluster's GPUs come and go)."""
 
     def __init__(self, workers: list[Worker]) -> None:
-        self.workers = workers
+        self._workers = list(workers)
+        self._lock = threading.Lock()
+
+    @property
+    def workers(self) -> list[Worker]:
+        with self._lock:
+            return list(self._workers)
 
     def start(self) -> None:
         for worker in self.workers:
             worker.start()
+
+    def add(self, worker: Worker) -> None:
+        with self._lock:
+            self._workers.append(worker)
+        worker.start()
+
+    def remove(self, worker: Worker, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._workers.remove(worker)
+        worker.stop(timeout)
 
     def notify(self) -> None:
         for worker in self.workers:

@@ -1,0 +1,126 @@
+"""Files crossing between the head and a Ray actor as bytes, so that no disk is shared.
+
+The head sends the input-folder files a prompt names with the prompt. An actor
+runs with output and temp folders of its own, which hold only what its current
+prompt wrote and has not sent yet: it sends them (and removes them) before
+each `executed` message and at the end. The head writes each into its own
+folder under a name of its own (a numbered name is numbered again after what
+the folder holds, as a local worker would number it), and renames the file's
+references in the messages, outputs and history.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..folders import Folders
+from ..plan import plan
+from ..problems import ProblemList
+from ..registry import Registry
+from ..workflow import Workflow
+
+SENT_KINDS = ("output", "temp")
+_NUMBERED = re.compile(r"^(?P<stem>.+)_(?P<number>\d{5,})_(?P<suffix>.*)$")  # Folders.create_numbered's names
+FileKey = tuple[str, str, str]  # folder kind, subfolder, name: how a UI output refers to a file
+
+
+@dataclass(frozen=True)
+class SentFile:
+    kind: str
+    subfolder: str
+    name: str
+    data: bytes
+
+    @property
+    def key(self) -> FileKey:
+        return self.kind, self.subfolder, self.name
+
+
+def input_files(workflow: dict[str, Any], registry: Registry, folders: Folders) -> dict[str, bytes]:
+    """The input-folder files that the prompt's inputs name (inputs marked `InFolder("input")`), by name. A name
+    that does not resolve is left out: the actor's node then fails on it, naming its node and input."""
+    try:
+        steps = plan(Workflow.from_dict(workflow), registry).steps
+    except ProblemList:
+        return {}
+    files = {}
+    for step in steps:
+        for name, value in step.literals.items():
+            marker = step.definition.inputs[name].folder
+            if marker is None or marker.kind != "input" or not isinstance(value, str):
+                continue
+            try:
+                path = folders.readable("input", value, name)
+            except ValueError:  # a path leaving the folder: refused again, with its message, where it is read
+                continue
+            if path.is_file():
+                files[value] = path.read_bytes()
+    return files
+
+
+def place_inputs(folders: Folders, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        path = folders.inside("input", name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def take_written(folders: Folders) -> list[SentFile]:
+    """Every file in the output and temp folders, read and removed."""
+    taken = []
+    for kind in SENT_KINDS:
+        root = folders.root(kind)
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            if path.is_file() and not path.is_symlink():
+                subfolder = path.parent.relative_to(root).as_posix()
+                taken.append(SentFile(kind, "" if subfolder == "." else subfolder, path.name, path.read_bytes()))
+                path.unlink()
+    return taken
+
+
+def store_sent(folders: Folders, sent: SentFile) -> str:
+    """Write a file an actor sent into this machine's folder of its kind; returns the name it got there."""
+    numbered = _NUMBERED.match(sent.name)
+    if numbered:
+        prefix = f"{sent.subfolder}/{numbered['stem']}" if sent.subfolder else numbered["stem"]
+        with folders.create_numbered(sent.kind, prefix, numbered["suffix"]) as new:
+            new.file.write(sent.data)
+        return new.path.name
+    stem, dot, suffix = sent.name.rpartition(".")
+    stem, dot, suffix = (stem, dot, suffix) if stem else (sent.name, "", "")
+    number = 1
+    while True:
+        name = sent.name if number == 1 else f"{stem}_{number}{dot}{suffix}"
+        path = folders.inside(sent.kind, name, sent.subfolder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "xb") as file:
+                file.write(sent.data)
+        except FileExistsError:
+            number += 1
+            continue
+        return name
+
+
+def renamed(value: Any, names: dict[FileKey, str]) -> Any:
+    """`value` (a message, UI outputs, history messages) with each file reference (a dict with `filename`,
+    `subfolder` and `type`) to a file stored under another name changed to that name."""
+    if isinstance(value, dict):
+        copy = {key: renamed(item, names) for key, item in value.items()}
+        key = (value.get("type"), value.get("subfolder", ""), value.get("filename"))
+        if key in names:
+            copy["filename"] = names[key]  # type: ignore[index]
+        return copy
+    if isinstance(value, (list, tuple)):
+        return type(value)(renamed(item, names) for item in value)
+    return value
+
+
+def clear(root: Path) -> None:
+    """Remove every file under `root` (the folders stay)."""
+    for path in root.rglob("*") if root.is_dir() else []:
+        if path.is_file() or path.is_symlink():
+            path.unlink()
