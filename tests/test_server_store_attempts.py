@@ -1,13 +1,15 @@
-"""The queue store's claim is atomic, and a prompt that keeps taking the server down is not retried forever."""
+"""The queue store's claim is atomic, and a prompt that keeps taking the server (or its worker's process) down is
+not retried forever."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 from nodeflow import Folders, Registry, node
 from nodeflow.server.store import QueueStore
-from nodeflow.server.worker import Worker
+from nodeflow.server.worker import Outcome, Worker, WorkerLost
 
 
 def _add(store: QueueStore, prompt_id: str) -> None:
@@ -145,3 +147,71 @@ def test_prompt_still_running_when_a_graceful_stop_gives_up_waiting_is_released_
     unblock.set()
     worker.join(10)
     assert QueueStore(tmp_path / "q.sqlite3", max_attempts=1).claim("w").attempts == 1
+
+
+class _ScriptedRunner:
+    """A runner whose runs end as `script` says, in turn: an exception to raise, or a status."""
+
+    def __init__(self, *script: Exception | str) -> None:
+        self.script = list(script)
+
+    def run(self, prompt, emit, emit_preview, previews=False) -> Outcome:
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return Outcome(step)
+
+    def interrupt(self, prompt_id=None) -> bool:
+        return False
+
+    def free(self, models, outputs) -> None:
+        pass
+
+    def ready(self) -> bool:
+        return True
+
+    def held_recipes(self) -> list[str]:
+        return []
+
+    def stats(self) -> dict:
+        return {"device": "scripted"}
+
+    def model_stats(self) -> dict:
+        return {}
+
+
+def _run_queue(tmp_path, runner: _ScriptedRunner, prompts: int, max_attempts: int = 3) -> dict:
+    """Queue `prompts` prompts, let one worker with `runner` run them all, and return the history."""
+    store = QueueStore(tmp_path / "q.sqlite3", max_attempts=max_attempts)
+    workflow = {"nodeflow": 1, "nodes": {}}
+    for number in range(prompts):
+        store.add(f"p{number}", workflow, workflow, None, {}, [])
+    worker = Worker("0", lambda: runner, store, _Silent())
+    worker.start()
+    deadline = time.monotonic() + 10
+    while store.remaining() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stop(timeout=5)
+    return store.history()
+
+
+def test_a_runner_that_raises_ends_its_prompt_failed_and_the_worker_goes_on(tmp_path):
+    history = _run_queue(tmp_path, _ScriptedRunner(RuntimeError("lost the stream"), "success"), prompts=2)
+    assert [history[p]["status"]["status_str"] for p in ("p0", "p1")] == ["error", "success"]
+    [[kind, error]] = history["p0"]["status"]["messages"]
+    assert kind == "execution_error" and error["exception_message"] == "the worker 0 failed: lost the stream"
+
+
+def test_a_prompt_whose_worker_process_died_runs_again_with_its_attempt_counted(tmp_path):
+    history = _run_queue(tmp_path, _ScriptedRunner(WorkerLost("SIGKILL"), "success"), prompts=1)
+    assert history["p0"]["status"]["status_str"] == "success" and history["p0"]["meta"]["attempts"] == 2
+
+
+def test_a_prompt_whose_worker_died_at_each_attempt_fails_saying_why(tmp_path):
+    history = _run_queue(tmp_path, _ScriptedRunner(WorkerLost("SIGKILL"), WorkerLost("SIGKILL"), "success"),
+                         prompts=2, max_attempts=2)
+    assert history["p0"]["meta"]["attempts"] == 2 and history["p1"]["status"]["status_str"] == "success"
+    [[kind, error]] = history["p0"]["status"]["messages"]
+    assert (kind, error["exception_type"]) == ("execution_error", "WorkerLost")
+    assert error["exception_message"].startswith("not retried: the worker 0 running it died (SIGKILL), at each of "
+                                                 "its 2 attempts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 
 class OptionError(RuntimeError):
@@ -11,5 +11,7 @@ class OptionError(RuntimeError):
 
 def require(module: str, option: str, what: str, extra: str) -> None:
     """Raise `OptionError` unless `module` can be imported."""
-    if importlib.util.find_spec(module) is None:
-        raise OptionError(f"{option} needs {what}: pip install 'nodeflow[{extra}]'")
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise OptionError(f"{option} needs {what}: pip install 'nodeflow[{extra}]'") from None

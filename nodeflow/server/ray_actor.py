@@ -25,12 +25,11 @@ from typing import Any, Iterator
 
 from ..budgets import Budgets
 from ..device import memory_stats
-from ..folders import Folders
 from ..limits import Limits
 from ..quiet import quiet_libraries
 from ..registry import default_registry
 from .messages import preview_jpeg
-from .remote_files import clear, place_inputs, take_written
+from .remote_files import ScratchFolders, clear, place_inputs, take_written
 from .store import QueuedPrompt
 from .worker import PromptRunner
 
@@ -62,7 +61,7 @@ class PromptActor:
         torch.set_num_threads(settings.threads)
         root = Path(tempfile.mkdtemp(prefix="nodeflow-actor-"))
         atexit.register(shutil.rmtree, root, True)
-        self.folders = Folders(output=root / "output", input=root / "input", temp=root / "temp",
+        self.folders = ScratchFolders(output=root / "output", input=root / "input", temp=root / "temp",
                                models=[Path(folder) for folder in settings.models_dirs])
         for folder in (self.folders.output, self.folders.input, self.folders.temp):
             folder.mkdir()
@@ -71,10 +70,8 @@ class PromptActor:
 
     def state(self) -> dict[str, Any]:
         """What the head shows and routes by: device, cache, models, the recipes held, this process."""
-        models = self.runner.executor.models
         return {**self.runner.stats(), **self.runner.model_stats(), "held": self.runner.held_recipes(),
-                "memory": memory_stats(self.runner.executor.device), "model_loads": models.loads,
-                "pid": os.getpid(), "node": socket.gethostname()}
+                "memory": memory_stats(self.runner.executor.device), "pid": os.getpid(), "node": socket.gethostname()}
 
     def run(self, request: RemotePrompt) -> Iterator[tuple[Any, ...]]:
         place_inputs(self.folders, request.inputs)

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from ..registry import Registry
 from .config import ServerConfig
-from .messages import Message, PromptMessages
+from .messages import Message
 from .ray_actor import ActorSettings, PromptActor, RemotePrompt
 from .remote_files import FileKey, input_files, renamed, store_sent
 from .store import QueueStore, QueuedPrompt
@@ -93,7 +93,7 @@ class RayRunner:
     def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
             previews: bool = False) -> Outcome:
         import ray
-        from ray.exceptions import RayActorError, RayError
+        from ray.exceptions import RayActorError
 
         request = RemotePrompt(prompt, input_files(prompt.workflow, self._registry, self._folders), previews)
         names: dict[FileKey, str] = {}
@@ -115,10 +115,6 @@ class RayRunner:
         except RayActorError as exc:
             self._ready = False
             raise WorkerLost(type(exc).__name__) from exc
-        except RayError as exc:  # the actor's own code failed (not a node: the runner reports those itself)
-            messages = PromptMessages(prompt.id)
-            emit(messages.error(None, None, f"the Ray worker failed: {exc}", type(exc).__name__, ""))
-            return Outcome("error", {}, messages.history)
         finally:
             with self._lock:
                 self._current = None

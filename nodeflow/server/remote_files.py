@@ -4,26 +4,25 @@ The head sends the input-folder files a prompt names with the prompt. An actor
 runs with output and temp folders of its own, which hold only what its current
 prompt wrote and has not sent yet: it sends them (and removes them) before
 each `executed` message and at the end. The head writes each into its own
-folder under a name of its own (a numbered name is numbered again after what
-the folder holds, as a local worker would number it), and renames the file's
-references in the messages, outputs and history.
+folder under a name of its own (a file `create_numbered` made is numbered
+again after what the head's folder holds, as a local worker would number it),
+and renames the file's references in the messages, outputs and history.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from ..folders import Folders
+from ..folders import FolderKind, Folders, NewFile
 from ..plan import plan
 from ..problems import ProblemList
 from ..registry import Registry
 from ..workflow import Workflow
 
 SENT_KINDS = ("output", "temp")
-_NUMBERED = re.compile(r"^(?P<stem>.+)_(?P<number>\d{5,})_(?P<suffix>.*)$")  # Folders.create_numbered's names
 FileKey = tuple[str, str, str]  # folder kind, subfolder, name: how a UI output refers to a file
 
 
@@ -33,6 +32,24 @@ class SentFile:
     subfolder: str
     name: str
     data: bytes
+    numbered: tuple[str, str] | None = None  # (stem, suffix) of a file `create_numbered` made
+
+    @property
+    def key(self) -> FileKey:
+        return self.kind, self.subfolder, self.name
+
+
+@dataclass
+class ScratchFolders(Folders):
+    """An actor's folders, remembering the files `create_numbered` made (path → stem and suffix)."""
+
+    numbered: dict[Path, tuple[str, str]] = field(default_factory=dict)
+
+    @contextmanager
+    def create_numbered(self, kind: FolderKind, prefix: str, suffix: str) -> Iterator[NewFile]:
+        with super().create_numbered(kind, prefix, suffix) as new:
+            self.numbered[new.path] = (prefix.rpartition("/")[2], suffix)
+            yield new
 
     @property
     def key(self) -> FileKey:
@@ -68,7 +85,7 @@ def place_inputs(folders: Folders, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def take_written(folders: Folders) -> list[SentFile]:
+def take_written(folders: ScratchFolders) -> list[SentFile]:
     """Every file in the output and temp folders, read and removed."""
     taken = []
     for kind in SENT_KINDS:
@@ -76,17 +93,17 @@ def take_written(folders: Folders) -> list[SentFile]:
         for path in sorted(root.rglob("*")) if root.is_dir() else []:
             if path.is_file() and not path.is_symlink():
                 subfolder = path.parent.relative_to(root).as_posix()
-                taken.append(SentFile(kind, "" if subfolder == "." else subfolder, path.name, path.read_bytes()))
+                taken.append(SentFile(kind, "" if subfolder == "." else subfolder, path.name, path.read_bytes(),
+                                      folders.numbered.pop(path, None)))
                 path.unlink()
     return taken
 
 
 def store_sent(folders: Folders, sent: SentFile) -> str:
     """Write a file an actor sent into this machine's folder of its kind; returns the name it got there."""
-    numbered = _NUMBERED.match(sent.name)
-    if numbered:
-        prefix = f"{sent.subfolder}/{numbered['stem']}" if sent.subfolder else numbered["stem"]
-        with folders.create_numbered(sent.kind, prefix, numbered["suffix"]) as new:
+    if sent.numbered is not None:
+        stem, suffix = sent.numbered
+        with folders.create_numbered(sent.kind, f"{sent.subfolder}/{stem}" if sent.subfolder else stem, suffix) as new:
             new.file.write(sent.data)
         return new.path.name
     stem, dot, suffix = sent.name.rpartition(".")

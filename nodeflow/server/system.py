@@ -52,7 +52,8 @@ def _device_entry(index: int, snapshot: dict[str, Any]) -> dict[str, Any]:
         "torch_vram_total": 0, "torch_vram_free": 0,
         "cache_bytes": snapshot.get("cache_bytes", 0), "cache_entries": snapshot.get("cache_entries", 0),
         "running": snapshot.get("running"),
-        "models": snapshot.get("models", []), "budgets": snapshot.get("budgets", {}),
+        "models": snapshot.get("models", []), "model_loads": snapshot.get("model_loads", 0),
+        "budgets": snapshot.get("budgets", {}),
     }
 
 

@@ -165,7 +165,7 @@ class PromptRunner:
     def model_stats(self) -> dict[str, Any]:
         """The models as they are now (the model service is safe to read from any thread) and the budgets."""
         models = self.executor.models
-        return {"models": models.loaded(), "budgets": models.budgets()}
+        return {"models": models.loaded(), "model_loads": models.loads, "budgets": models.budgets()}
 
 
 class Worker(threading.Thread):
@@ -245,6 +245,8 @@ class Worker(threading.Thread):
         except WorkerLost as lost:
             self._lost(prompt, lost)
             return
+        except Exception as exc:  # noqa: BLE001 - the runner's own failure (nodes' are reported by the runner)
+            outcome = self._failed(prompt, exc)
         seconds, meta = time.monotonic() - started, prompt.workflow.get("meta")
         if self._stopping.is_set() and outcome.status != "success":
             self.store.release(prompt.id)  # stopped by shutdown, not by a user: run it again after restart
@@ -254,6 +256,15 @@ class Worker(threading.Thread):
         self.store.finish(prompt.id, outcome.status, outcome.outputs, outcome.messages)
         prompt_log.ended(prompt.id, meta, seconds, outcome.status, outcome.messages)
         self._ended(prompt)
+
+    def _failed(self, prompt: QueuedPrompt, exc: Exception) -> Outcome:
+        """The prompt ends failed, with the runner's error: it is not left running for ever."""
+        log.exception("worker %s failed running prompt %s", self.worker_name, prompt.id)
+        messages = PromptMessages(prompt.id)
+        error = messages.error(None, None, f"the worker {self.worker_name} failed: {exc}", type(exc).__name__,
+                               "".join(traceback.format_exception(exc)))
+        self.publisher.send(error, prompt.client_id)
+        return Outcome("error", {}, messages.history)
 
     def _lost(self, prompt: QueuedPrompt, lost: WorkerLost) -> None:
         """The runner's process died mid-prompt: queue the prompt again, or fail it at its last attempt."""

@@ -1,4 +1,4 @@
-"""Small pure-Python nodes for the server tests: counted steps, a deliberate failure, a PNG writer.
+"""Small pure-Python nodes for the server tests: counted steps, a deliberate failure, a PNG writer, a crash.
 
 Loaded with `--nodes-dir tests/server_nodes` by a real `nodeflow serve`, or
 registered directly in a test Registry for aiohttp's test client.
@@ -6,6 +6,8 @@ registered directly in a test Registry for aiohttp's test client.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from dataclasses import dataclass
@@ -44,6 +46,14 @@ def count(ctx: Context, seed: int = 0, steps: Annotated[int, Field(ge=1, le=10_0
 def fail(tally: Tally, message: str = "boom") -> Tally:
     """Always raises RuntimeError(message)."""
     raise RuntimeError(message)
+
+
+@node("servertest.die", category="test")
+def die(tally: Tally) -> Tally:
+    """Kills its own process at once (SIGKILL), as the kernel's out-of-memory killer would: only for the
+    tests of workers in processes of their own (Ray actors)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return tally
 
 
 @node("servertest.save_png", category="test", output_node=True)
