@@ -96,7 +96,7 @@ class ServerProcess:
         self.root.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(self.args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
         while time.perf_counter() - started < timeout:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.output()}")
@@ -110,8 +110,13 @@ class ServerProcess:
         raise TimeoutError("server did not answer in time")
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send `sig`; a SIGKILL goes to every process the server started too (a local Ray's), as when a
+        supervisor kills the service."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
+            if sig == signal.SIGKILL:
+                os.killpg(self.process.pid, sig)
+            else:
+                self.process.send_signal(sig)
             self.process.wait(10)
 
     def __enter__(self) -> ServerProcess:

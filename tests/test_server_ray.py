@@ -174,3 +174,5 @@ def test_the_head_killed_with_sigkill_runs_its_pending_prompts_after_a_restart(t
     with _ray_server(root, "--ray-workers", "1") as second:
         history = _history(second, ids)
     assert [history[i]["status"]["status_str"] for i in ids] == ["success"] * 3
+    stopped = second.output()  # a SIGTERM drains the workers before Ray and the queue close
+    assert "Traceback" not in stopped and "SIGTERM received" not in stopped

@@ -18,6 +18,7 @@ import functools
 import itertools
 import logging
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -39,14 +40,19 @@ ACTOR_CONCURRENCY = 4  # a run, and an interrupt or a look at its models meanwhi
 
 
 def connect(address: str, cpu_workers: int | None) -> None:
-    """Start a local Ray ("auto") or join the cluster at `address`."""
+    """Start a local Ray ("auto") or join the cluster at `address`, leaving the server's SIGTERM handling as it
+    was (a stop drains the workers, then leaves Ray) and without Ray's crash reporter, which takes a SIGTERM for
+    a crash."""
     import ray
 
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
+    server_sigterm = signal.getsignal(signal.SIGTERM)
     if address == "auto":
         cpus = max(os.cpu_count() or 1, cpu_workers or 0)
         ray.init(address="local", num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING)
     else:
         ray.init(address=address, logging_level=logging.WARNING)
+    signal.signal(signal.SIGTERM, server_sigterm)
 
 
 @functools.cache
