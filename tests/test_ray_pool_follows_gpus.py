@@ -1,0 +1,87 @@
+"""`RayPool` places one actor per GPU of the cluster and follows it as nodes with GPUs join and leave.
+
+A real Ray cluster on this machine (`ray.cluster_utils.Cluster`: a head node and
+a second node, each declaring one GPU); the actors run on the CPU, since no
+CUDA is here, but Ray places them by the GPUs the nodes declare.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nodeflow.server.ray_workers import RayPool
+from nodeflow.server.store import QueueStore
+from tests.server_support import TEST_NODES, counting_workflow, make_config, servertest_registry
+
+pytestmark = pytest.mark.ray
+
+
+class _Silent:
+    def send(self, message, sid) -> None:
+        pass
+
+    def send_preview(self, frame, sid) -> None:
+        pass
+
+    def wants_previews(self, sid) -> bool:
+        return False
+
+    def status(self, queue_remaining) -> None:
+        pass
+
+
+def _until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def _answering_nodes(pool: RayPool) -> set[str]:
+    """The Ray node id of each worker's actor, once all of them answer."""
+    import ray
+
+    workers = pool.workers
+    _until(lambda: all(worker.runner is not None and worker.runner.ready() for worker in workers))
+    return {ray.get(worker.runner.actor.__ray_call__.remote(lambda actor: ray.get_runtime_context().get_node_id()))
+            for worker in workers}
+
+
+def test_one_actor_per_gpu_following_nodes_as_they_join_and_leave(tmp_path):
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 1})
+    second = cluster.add_node(num_cpus=1, num_gpus=1)
+    ray.init(address=cluster.address)
+    store = QueueStore(tmp_path / "q.sqlite3")
+    pool = RayPool(make_config(tmp_path, nodes_dirs=[TEST_NODES], affinity_wait_s=0.0), servertest_registry(),
+                   store, _Silent())
+    try:
+        pool.place()
+        assert len(_answering_nodes(pool)) == 2  # one actor on each node's GPU
+
+        cluster.remove_node(second)
+        _until(lambda: ray.cluster_resources().get("GPU", 0) == 1)
+        pool.place()
+        [node] = _answering_nodes(pool)
+        assert node != second.node_id
+
+        third = cluster.add_node(num_cpus=1, num_gpus=1)
+        _until(lambda: ray.cluster_resources().get("GPU", 0) == 2)
+        pool.place()
+        assert _answering_nodes(pool) == {node, third.node_id}
+        assert pool.workers[-1].worker_name == "ray-2"  # a new worker for the new GPU
+
+        workflow = counting_workflow(seed=5)
+        store.add("after", workflow, workflow, None, {}, ["save"])
+        pool.notify()
+        _until(lambda: store.state_of("after") == "done")
+        assert store.history(prompt_id="after")["after"]["status"]["status_str"] == "success"
+    finally:
+        pool.stop()
+        ray.shutdown()
+        cluster.shutdown()
+        store.close()
