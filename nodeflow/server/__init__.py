@@ -10,7 +10,9 @@ One module per concern:
 - `object_info`: `GET /object_info[/{type}]` (ComfyUI's shape, with what the folders hold), `GET /nodeflow/schema`
   (ours) and `GET /nodeflow/choices`.
 - `system`: `GET /system_stats`, `POST /free`.  `ws` + `hub` + `messages`: `GET /ws?clientId=`.
-- `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device owning one Executor.
+- `store`: the SQLite (WAL) queue and history.  `worker`: one thread per device (or Ray actor) and its runner.
+- `ray_workers` (head side) + `ray_actor` (actor side) + `remote_files`: workers as Ray actors (`--ray`).
+- `extras`: `serve` options that cannot be used as given (an optional extra missing).
 - `prompt_log`: the server log's line per queued prompt and per finished run.
 - `security`: host and origin allow-lists, token, CORS.  `capacity`: requests and WebSockets in flight, open files.
 - `static`: the editor at `/` (`frontend`: ours in `web/`, or the ComfyUI frontend package's).
