@@ -7,11 +7,14 @@ skips them locally; CI runs them.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import struct
 import time
 
 import pytest
+import websocket
 from PIL import Image
 
 from tests.server_nodes.families import family_workflow
@@ -78,6 +81,36 @@ def test_round_trip_streams_progress_and_the_head_serves_the_actors_png(server):
     watcher.close()
 
 
+def _frames_until_done(ws, prompt_id: str) -> list[bytes]:
+    """The binary frames a WebSocket gets until `prompt_id` ends."""
+    frames = []
+    while True:
+        frame = ws.recv()
+        if isinstance(frame, bytes):
+            frames.append(frame)
+            continue
+        message = json.loads(frame)
+        if message["type"] == "executing" and message["data"] == {"node": None, "display_node": None,
+                                                                  "prompt_id": prompt_id}:
+            return frames
+
+
+def test_previews_stream_from_the_actor_to_the_prompts_client_only(server):
+    mine, other = (websocket.create_connection(f"ws://127.0.0.1:{server.port}/ws?clientId={sid}&previews=1",
+                                               timeout=30) for sid in ("ray-previews", "ray-bystander"))
+    workflow = counting_workflow(seed=22, steps=3)
+    workflow["nodes"]["count"]["inputs"]["preview"] = True
+    prompt_id = server.queue(workflow, client_id="ray-previews")
+    frames = _frames_until_done(mine, prompt_id)
+    assert len(frames) == 3 and all(f[:8] == struct.pack(">II", 1, 1) and f[8:10] == b"\xff\xd8" for f in frames)
+    other.settimeout(1.0)
+    with pytest.raises(websocket.WebSocketTimeoutException):  # only `status` messages, then nothing
+        while isinstance(frame := other.recv(), str):
+            assert json.loads(frame)["type"] == "status"
+    mine.close()
+    other.close()
+
+
 def test_input_files_go_to_the_actors_and_numbered_outputs_are_numbered_again_at_the_head(server):
     """Two actors each write `ray_00001_.png` at once; the head keeps both, as ray_00001_ and ray_00002_."""
     colours = {"left.png": (200, 10, 10), "right.png": (10, 10, 200)}
@@ -116,6 +149,11 @@ def test_prompts_of_a_model_keep_going_to_the_actor_that_holds_it(server):
     assert len(workers["A"]) == len(workers["B"]) == 1 and workers["A"] != workers["B"]
     loads = {device["worker"]: device["model_loads"] for device in _actors(server)}
     assert sum(loads.values()) == 2  # each family loaded once, on its own actor
+    assert server.post("/free", {"unload_models": True})[0] == 200  # reaches every actor
+    deadline = time.monotonic() + 30
+    while any(model["loaded"] for device in server.get("/system_stats")[1]["devices"] for model in device["models"]):
+        assert time.monotonic() < deadline, "the actors kept their models"
+        time.sleep(0.1)
 
 
 def test_interrupt_reaches_the_actor_running_the_prompt(server):
