@@ -36,26 +36,10 @@ from nodeflow.models import recipe_keys_of  # noqa: E402
 from nodeflow.plan import plan  # noqa: E402
 from nodeflow.registry import load_module_file  # noqa: E402
 from nodeflow.server.store import QueueStore  # noqa: E402
-from nodeflow.server.worker import Worker, WorkerPool  # noqa: E402
+from nodeflow.server.worker import NoListeners, Worker, WorkerPool  # noqa: E402
 
 families = load_module_file(REPO / "tests" / "server_nodes" / "families.py")
 WARM_UP = "warm-up"
-
-
-class _Silent:
-    """A publisher with no one listening."""
-
-    def send(self, message: Any, sid: str | None) -> None:
-        pass
-
-    def send_preview(self, frame: bytes, sid: str | None) -> None:
-        pass
-
-    def wants_previews(self, sid: str | None) -> bool:
-        return False
-
-    def status(self, queue_remaining: int) -> None:
-        pass
 
 
 def _queue(store: QueueStore, registry: Registry, workflows: list[dict[str, Any]]) -> None:
@@ -96,7 +80,7 @@ def run(args: argparse.Namespace, affinity_wait: float) -> tuple[int, int, float
     with tempfile.TemporaryDirectory() as root:
         queue_file = Path(root) / "queue.sqlite3"
         store = QueueStore(queue_file)
-        pool = WorkerPool([Worker.local(str(i), registry, device, Folders(output=Path(root)), store, _Silent(),
+        pool = WorkerPool([Worker.local(str(i), registry, device, Folders(output=Path(root)), store, NoListeners(),
                                   affinity_wait=affinity_wait, budgets=budgets)
                             for i, device in enumerate(args.device)])
         pool.start()

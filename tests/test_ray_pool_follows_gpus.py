@@ -13,23 +13,10 @@ import pytest
 
 from nodeflow.server.ray_workers import RayPool
 from nodeflow.server.store import QueueStore
+from nodeflow.server.worker import NoListeners
 from tests.server_support import TEST_NODES, counting_workflow, make_config, servertest_registry
 
 pytestmark = pytest.mark.ray
-
-
-class _Silent:
-    def send(self, message, sid) -> None:
-        pass
-
-    def send_preview(self, frame, sid) -> None:
-        pass
-
-    def wants_previews(self, sid) -> bool:
-        return False
-
-    def status(self, queue_remaining) -> None:
-        pass
 
 
 def _until(condition, timeout: float = 60.0) -> None:
@@ -58,7 +45,7 @@ def test_one_actor_per_gpu_following_nodes_as_they_join_and_leave(tmp_path):
     ray.init(address=cluster.address)
     store = QueueStore(tmp_path / "q.sqlite3")
     pool = RayPool(make_config(tmp_path, nodes_dirs=[TEST_NODES], affinity_wait_s=0.0), servertest_registry(),
-                   store, _Silent())
+                   store, NoListeners())
     try:
         pool.place()
         assert len(_answering_nodes(pool)) == 2  # one actor on each node's GPU

@@ -9,7 +9,7 @@ import time
 
 from nodeflow import Folders, Registry, node
 from nodeflow.server.store import QueueStore
-from nodeflow.server.worker import Outcome, Worker, WorkerLost
+from nodeflow.server.worker import NoListeners, Outcome, Worker, WorkerLost
 
 
 def _add(store: QueueStore, prompt_id: str) -> None:
@@ -111,22 +111,6 @@ def test_a_queue_written_before_attempts_were_counted_is_migrated(tmp_path):
     assert store.claim("w").attempts == 1
 
 
-class _Silent:
-    """A publisher with no one listening."""
-
-    def send(self, message, sid) -> None:
-        pass
-
-    def send_preview(self, frame, sid) -> None:
-        pass
-
-    def wants_previews(self, sid) -> bool:
-        return False
-
-    def status(self, queue_remaining) -> None:
-        pass
-
-
 def test_prompt_still_running_when_a_graceful_stop_gives_up_waiting_is_released_without_counting(tmp_path):
     started, unblock = threading.Event(), threading.Event()
 
@@ -139,7 +123,7 @@ def test_prompt_still_running_when_a_graceful_stop_gives_up_waiting_is_released_
     store = QueueStore(tmp_path / "q.sqlite3", max_attempts=1)
     workflow = {"nodeflow": 1, "nodes": {"s": {"type": "stuck.step", "inputs": {}}}}
     store.add("p", workflow, workflow, None, {}, ["s"])
-    worker = Worker.local("0", Registry([stuck]), "cpu", Folders(output=tmp_path), store, _Silent())
+    worker = Worker.local("0", Registry([stuck]), "cpu", Folders(output=tmp_path), store, NoListeners())
     worker.start()
     assert started.wait(10)
     worker.stop(timeout=0.05)
@@ -186,7 +170,7 @@ def _run_queue(tmp_path, runner: _ScriptedRunner, prompts: int, max_attempts: in
     workflow = {"nodeflow": 1, "nodes": {}}
     for number in range(prompts):
         store.add(f"p{number}", workflow, workflow, None, {}, [])
-    worker = Worker("0", lambda: runner, store, _Silent())
+    worker = Worker("0", lambda: runner, store, NoListeners())
     worker.start()
     deadline = time.monotonic() + 10
     while store.remaining() and time.monotonic() < deadline:

@@ -70,6 +70,22 @@ class Runner(Protocol):
     def model_stats(self) -> dict[str, Any]: ...
 
 
+class NoListeners:
+    """A publisher with no one listening: workers run without a server (benchmarks, tests)."""
+
+    def send(self, message: Message, sid: str | None) -> None:
+        pass
+
+    def send_preview(self, frame: bytes, sid: str | None) -> None:
+        pass
+
+    def wants_previews(self, sid: str | None) -> bool:
+        return False
+
+    def status(self, queue_remaining: int) -> None:
+        pass
+
+
 @dataclass
 class Outcome:
     status: str  # "success" or "error" (ComfyUI's status_str; an interrupt is an error)
