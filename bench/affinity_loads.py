@@ -81,8 +81,8 @@ def run(args: argparse.Namespace, affinity_wait: float) -> tuple[int, int, float
         queue_file = Path(root) / "queue.sqlite3"
         store = QueueStore(queue_file)
         pool = WorkerPool([Worker.local(str(i), registry, device, Folders(output=Path(root)), store, NoListeners(),
-                                  affinity_wait=affinity_wait, budgets=budgets)
-                            for i, device in enumerate(args.device)])
+                                        affinity_wait=affinity_wait, budgets=budgets)
+                           for i, device in enumerate(args.device)])
         pool.start()
         _queue(store, registry, [families.family_workflow(WARM_UP, seed=0)])
         _drain(store, pool)
