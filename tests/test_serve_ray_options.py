@@ -9,7 +9,7 @@ import pytest
 
 from nodeflow.server import ServerConfig
 from nodeflow.server.extras import OptionError
-from tests.server_support import REPO
+from tests.server_support import REPO, free_port
 
 
 def _config(*args: str) -> ServerConfig:
@@ -40,3 +40,14 @@ def test_ray_options_reach_the_config():
     config = _config("--ray", "10.0.0.5:6379", "--ray-workers", "3")
     assert (config.ray, config.ray_workers) == ("10.0.0.5:6379", 3)
     assert _config().ray is None
+
+
+
+def test_an_address_where_no_cluster_answers_is_one_line_at_once(capsys, tmp_path):
+    from nodeflow.cli import main
+
+    address = f"127.0.0.1:{free_port()}"
+    assert main(["serve", "--ray", address, "--user-dir", str(tmp_path)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"error: --ray {address}: no Ray cluster answers there (")
+    assert line.endswith("start one with `ray start --head`, or use --ray auto")

@@ -109,6 +109,10 @@ def _log_to_stderr() -> None:
 
 def serve(args: argparse.Namespace, registry: Registry | None = None) -> int:
     config = ServerConfig.from_args(args)
+    if config.ray not in (None, "auto"):
+        from .ray_workers import require_cluster
+
+        require_cluster(config.ray)
     _log_to_stderr()
     if config.exposed_without_token:
         names = ", ".join(sorted(config.served_hosts))

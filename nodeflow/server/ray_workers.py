@@ -19,12 +19,14 @@ import itertools
 import logging
 import os
 import signal
+import socket
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
 from ..registry import Registry
 from .config import ServerConfig
+from .extras import OptionError
 from .messages import Message
 from .ray_actor import ActorSettings, PromptActor, RemotePrompt
 from .remote_files import FileKey, input_files, renamed, store_sent
@@ -35,8 +37,19 @@ log = logging.getLogger(__name__)
 READY_SECONDS = 5.0  # a wait for an actor that is starting or being restarted, before the worker looks again
 STATS_SECONDS = 2.0  # /system_stats waits this long for an actor's models before showing the last ones known
 FREE_SECONDS = 60.0
+CONNECT_SECONDS = 5.0
 FOLLOW_SECONDS = 5.0  # how often the pool looks at the cluster's GPUs
 ACTOR_CONCURRENCY = 4  # a run, and an interrupt or a look at its models meanwhile
+
+
+def require_cluster(address: str) -> None:
+    """Raise `OptionError` at once unless something listens at `address` (`ray.init` would retry for minutes)."""
+    host, _, port = address.rpartition("://")[2].rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except (OSError, ValueError) as exc:
+        raise OptionError(f"--ray {address}: no Ray cluster answers there ({exc}); start one with "
+                          "`ray start --head`, or use --ray auto") from None
 
 
 def connect(address: str, cpu_workers: int | None) -> None:
@@ -243,6 +256,8 @@ class RayPool(WorkerPool):
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
+        if self._follower.is_alive():
+            self._follower.join(timeout)
         super().stop(timeout)
         for runner, _ in self._runners.values():
             runner.close()
