@@ -16,7 +16,7 @@ pytestmark = pytest.mark.asyncio
 async def test_object_info_describes_nodes_the_comfyui_way(aiohttp_client, tmp_path):
     client = await start_client(aiohttp_client, tmp_path)
     info = await (await client.get("/object_info")).json()
-    assert sorted(info) == ["servertest.count", "servertest.fail", "servertest.save_png"]
+    assert sorted(info) == ["servertest.count", "servertest.die", "servertest.fail", "servertest.save_png"]
     count = info["servertest.count"]
     assert count["input"]["optional"] == {}, "widgets with defaults are 'required' in ComfyUI: they always hold a value"
     assert count["input"]["required"]["steps"] == ["INT", {"default": 3, "min": 1, "max": 10000, "step": 1}]
