@@ -78,6 +78,9 @@ def test_round_trip_streams_progress_and_the_head_serves_the_actors_png(server):
     entry = _history(server, [prompt_id])[prompt_id]
     assert entry["outputs"]["save"]["images"] == [image]
     assert entry["meta"]["worker"].startswith("ray-") and entry["meta"]["attempts"] == 1
+    devices = _actors(server)
+    assert [(d["worker"], d["type"]) for d in devices] == [("ray-0", "cpu"), ("ray-1", "cpu")]
+    assert all(d["name"] == f"cpu ({d['worker']} on {d['node']})" and d["vram_total"] > 0 for d in devices)
     watcher.close()
 
 

@@ -46,8 +46,9 @@ def _device_entry(index: int, snapshot: dict[str, Any]) -> dict[str, Any]:
     device = snapshot["device"]
     memory = snapshot.get("memory") or (memory_stats(device) if device not in ("auto", "ray") else {})
     where = {key: snapshot[key] for key in ("node", "pid") if key in snapshot}
+    name = f"{device} ({snapshot.get('worker')} on {where['node']})" if "node" in where else device
     return {
-        "name": device, "type": device.split(":")[0], "index": index, "worker": snapshot.get("worker"), **where,
+        "name": name, "type": device.split(":")[0], "index": index, "worker": snapshot.get("worker"), **where,
         "vram_total": memory.get("total", 0), "vram_free": memory.get("free", 0),
         "torch_vram_total": 0, "torch_vram_free": 0,
         "cache_bytes": snapshot.get("cache_bytes", 0), "cache_entries": snapshot.get("cache_entries", 0),
