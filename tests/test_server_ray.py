@@ -120,10 +120,9 @@ def test_input_files_go_to_the_actors_and_numbered_outputs_are_numbered_again_at
     for name, colour in colours.items():
         Image.new("RGB", (16, 16), colour).save(server.root / "input" / name)
     watcher = server.watch("ray-files")
-    ids = {server.queue({"nodeflow": 1, "nodes": {
-        "load": {"type": "image.load", "inputs": {"image": name}},
-        "save": {"type": "image.save", "inputs": {"image": {"node": "load", "output": "image"}, "filename_prefix": "ray"}},
-    }}, client_id="ray-files"): name for name in colours}
+    save = {"type": "image.save", "inputs": {"image": {"node": "load", "output": "image"}, "filename_prefix": "ray"}}
+    ids = {server.queue({"nodeflow": 1, "nodes": {"load": {"type": "image.load", "inputs": {"image": name}},
+                                                  "save": save}}, client_id="ray-files"): name for name in colours}
     watcher.until_done(*ids)
     history = _history(server, ids)
     assert {history[i]["meta"]["worker"] for i in ids} == {"ray-0", "ray-1"}

@@ -42,7 +42,6 @@ class ActorSettings:
     threads: int  # torch threads: the CPUs Ray reserved for the actor
     limits: Limits
     budgets: Budgets
-    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,15 +53,15 @@ class RemotePrompt:
 
 class PromptActor:
     def __init__(self, settings: ActorSettings) -> None:
-        self._quiet = contextlib.ExitStack()
-        self._quiet.enter_context(quiet_libraries(settings.verbose))
+        self._quiet = contextlib.ExitStack()  # held: the libraries stay quiet while the actor lives
+        self._quiet.enter_context(quiet_libraries())
         import torch
 
         torch.set_num_threads(settings.threads)
         root = Path(tempfile.mkdtemp(prefix="nodeflow-actor-"))
         atexit.register(shutil.rmtree, root, True)
         self.folders = ScratchFolders(output=root / "output", input=root / "input", temp=root / "temp",
-                               models=[Path(folder) for folder in settings.models_dirs])
+                                      models=[Path(folder) for folder in settings.models_dirs])
         for folder in (self.folders.output, self.folders.input, self.folders.temp):
             folder.mkdir()
         registry = default_registry([Path(folder) for folder in settings.nodes_dirs])

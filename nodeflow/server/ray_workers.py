@@ -40,6 +40,7 @@ FREE_SECONDS = 60.0
 CONNECT_SECONDS = 5.0
 FOLLOW_SECONDS = 5.0  # how often the pool looks at the cluster's GPUs
 ACTOR_CONCURRENCY = 4  # a run, and an interrupt or a look at its models meanwhile
+ACTOR_CPUS = 1  # reserved for each actor, and its torch threads
 
 
 def require_cluster(address: str) -> None:
@@ -234,11 +235,11 @@ class RayPool(WorkerPool):
         settings = ActorSettings(
             nodes_dirs=tuple(str(Path(d).resolve()) for d in config.nodes_dirs),
             models_dirs=tuple(str(Path(d).resolve()) for d in config.models_dirs),
-            device="auto" if gpu else "cpu", threads=1, limits=config.prompt_limits, budgets=config.budgets,
+            device="auto" if gpu else "cpu", threads=ACTOR_CPUS, limits=config.prompt_limits, budgets=config.budgets,
         )
 
         def spawn() -> Any:
-            return _actor_class().options(num_cpus=1, num_gpus=1 if gpu else 0, max_restarts=-1,
+            return _actor_class().options(num_cpus=ACTOR_CPUS, num_gpus=1 if gpu else 0, max_restarts=-1,
                                           max_concurrency=ACTOR_CONCURRENCY).remote(settings)
 
         runner = RayRunner(spawn, self._registry, config.folders())

@@ -58,7 +58,8 @@ class WorkerLost(RuntimeError):
 
 
 class Runner(Protocol):
-    """What a worker runs prompts with; every method but `run` and `free` returns at once."""
+    """What a worker runs prompts with. `ready` and `model_stats` may wait a few seconds for a runner in another
+    process; the others but `run` and `free` return at once."""
 
     def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
             previews: bool = False) -> Outcome: ...
@@ -211,11 +212,7 @@ class Worker(threading.Thread):
                    affinity_wait, device)
 
     def run(self) -> None:
-        try:
-            self.runner = self._make_runner()
-        except Exception:  # noqa: BLE001 - the server keeps serving with the other workers
-            log.exception("worker %s could not start", self.worker_name)
-            return
+        self.runner = self._make_runner()
         self._refresh(None)
         while not self._stopping.is_set():
             try:
