@@ -1,8 +1,9 @@
-"""`RayPool` places one actor per GPU of the cluster and follows it as nodes with GPUs join and leave.
+"""`serve --ray ADDRESS` joins a running cluster; `RayPool` places one actor per GPU of the cluster and follows it
+as nodes with GPUs join and leave.
 
-A real Ray cluster on this machine (`ray.cluster_utils.Cluster`: a head node and
-a second node, each declaring one GPU); the actors run on the CPU, since no
-CUDA is here, but Ray places them by the GPUs the nodes declare.
+Real Ray clusters on this machine (`ray.cluster_utils.Cluster`, nodes that
+declare one GPU each); the actors run on the CPU, since no CUDA is here, but
+Ray places them by the GPUs the nodes declare.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from nodeflow.server.ray_workers import RayPool
 from nodeflow.server.store import QueueStore
 from nodeflow.server.worker import NoListeners
-from tests.server_support import TEST_NODES, counting_workflow, make_config, servertest_registry
+from tests.server_support import TEST_NODES, ServerProcess, counting_workflow, make_config, servertest_registry
 
 pytestmark = pytest.mark.ray
 
@@ -72,3 +73,19 @@ def test_one_actor_per_gpu_following_nodes_as_they_join_and_leave(tmp_path):
         ray.shutdown()
         cluster.shutdown()
         store.close()
+
+
+def test_serve_joins_a_running_cluster_with_an_actor_per_gpu(tmp_path):
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "num_gpus": 1})
+    try:
+        with ServerProcess(tmp_path, "--ray", cluster.address, devices=()) as server:
+            prompt_id = server.queue(counting_workflow(seed=9))
+            _until(lambda: prompt_id in server.get("/history")[1])
+            entry = server.get("/history")[1][prompt_id]
+            [device] = server.get("/system_stats")[1]["devices"]
+        assert entry["status"]["status_str"] == "success" and entry["meta"]["worker"] == device["worker"] == "ray-0"
+        assert "pid" in device
+    finally:
+        cluster.shutdown()
