@@ -27,40 +27,41 @@ def _until(condition, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def _answering_nodes(pool: RayPool) -> set[str]:
-    """The Ray node id of each worker's actor, once all of them answer."""
+def _nodes(pool: RayPool) -> list[str]:
+    """The Ray node id of each worker's actor, in the pool's order, once all of them answer."""
     import ray
 
     workers = pool.workers
     _until(lambda: all(worker.runner is not None and worker.runner.ready() for worker in workers))
-    return {ray.get(worker.runner.actor.__ray_call__.remote(lambda actor: ray.get_runtime_context().get_node_id()))
-            for worker in workers}
+    return [ray.get(worker.runner.actor.__ray_call__.remote(lambda actor: ray.get_runtime_context().get_node_id()))
+            for worker in workers]
 
 
 def test_one_actor_per_gpu_following_nodes_as_they_join_and_leave(tmp_path):
     import ray
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 1})
-    second = cluster.add_node(num_cpus=1, num_gpus=1)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0})
+    gpu_nodes = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(2)]
     ray.init(address=cluster.address)
     store = QueueStore(tmp_path / "q.sqlite3")
     pool = RayPool(make_config(tmp_path, nodes_dirs=[TEST_NODES], affinity_wait_s=0.0), servertest_registry(),
                    store, NoListeners())
     try:
         pool.place()
-        assert len(_answering_nodes(pool)) == 2  # one actor on each node's GPU
+        first, second = _nodes(pool)
+        assert {first, second} == {node.node_id for node in gpu_nodes}  # an actor on each node's GPU
 
-        cluster.remove_node(second)
+        # The first worker's node leaves, while both workers are idle: that worker goes, not the other.
+        cluster.remove_node(next(node for node in gpu_nodes if node.node_id == first))
         _until(lambda: ray.cluster_resources().get("GPU", 0) == 1)
         pool.place()
-        [node] = _answering_nodes(pool)
-        assert node != second.node_id
+        assert _nodes(pool) == [second] and pool.workers[0].worker_name == "ray-1"
 
         third = cluster.add_node(num_cpus=1, num_gpus=1)
         _until(lambda: ray.cluster_resources().get("GPU", 0) == 2)
         pool.place()
-        assert _answering_nodes(pool) == {node, third.node_id}
+        assert _nodes(pool) == [second, third.node_id]
         assert pool.workers[-1].worker_name == "ray-2"  # a new worker for the new GPU
 
         workflow = counting_workflow(seed=5)
@@ -73,7 +74,6 @@ def test_one_actor_per_gpu_following_nodes_as_they_join_and_leave(tmp_path):
         ray.shutdown()
         cluster.shutdown()
         store.close()
-
 
 def test_serve_joins_a_running_cluster_with_an_actor_per_gpu(tmp_path):
     from ray.cluster_utils import Cluster

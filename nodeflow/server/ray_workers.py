@@ -87,10 +87,17 @@ class RayRunner:
         self._lock = threading.Lock()
         self._current: str | None = None
 
-    @property
-    def answering(self) -> bool:
-        """Whether the actor answered when last asked, and has not died since."""
-        return self._ready
+    def answers(self) -> bool:
+        """Whether the actor answers now (asked, not remembered: an idle actor's node may be gone)."""
+        import ray
+        from ray.exceptions import RayError
+
+        try:
+            self._state = ray.get(self.actor.state.remote(), timeout=STATS_SECONDS)
+        except RayError:
+            self._ready = False
+            return False
+        return True
 
     def ready(self) -> bool:
         """Whether the actor answers (it may be starting, or restarting after its process died)."""
@@ -213,15 +220,12 @@ class RayPool(WorkerPool):
             self._retire(worker)
         surplus = len(self._runners) - count
         if surplus > 0:
-            for worker in sorted(self._runners, key=self._keep_first)[-surplus:]:
+            answering = {worker: runner.answers() for worker, (runner, _) in self._runners.items()}
+            kept_first = sorted(self._runners, key=lambda w: (not answering[w], w.snapshot.get("running") is None))
+            for worker in kept_first[-surplus:]:  # those that do not answer, then idle ones
                 self._retire(worker)
         for _ in range(count - len(self._runners)):
             self._add(gpu)
-
-    def _keep_first(self, worker: Worker) -> tuple[bool, bool]:
-        """Answering actors before the others, busy ones before idle ones: a surplus is taken from the end."""
-        runner, _ = self._runners[worker]
-        return not runner.answering, worker.snapshot.get("running") is None
 
     def _follow(self) -> None:
         while not self._stopping.wait(FOLLOW_SECONDS):
