@@ -6,10 +6,11 @@ import logging
 import time
 import traceback
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import ValidationError
 
+from .cache import CacheEntry
 from .comfy_formats import api_prompt
 from .context import Context, Interrupted
 from .events import (
@@ -53,6 +54,8 @@ class Run:
         self.unreadable: dict[str, Exception] = {}
         self.keys: dict[str, str] = {}
         self.dead: set[str] = set()  # failed, or holding a value a node changed: their readers are skipped
+        self.hits: dict[str, CacheEntry] = {}
+        self.must_run: set[str] = set()
 
     def image_metadata(self) -> dict[str, Any]:
         """What saved images carry to restore the graph: the workflow (format 1) and ComfyUI's `prompt` (the one the
@@ -76,52 +79,75 @@ class Run:
 
     def execute(self, keys: dict[str, str] | None) -> RunReport:
         started = time.perf_counter()
-        report, executor = self.report, self.executor
-        self.emit(RunStarted(report.run_id, [s.node_id for s in self.plan.steps]))
+        if self.begin(keys):
+            for step in self.plan.steps:
+                if self.stopped:
+                    break
+                if self.due(step):
+                    self.attempt(step)
+        return self.finish(started)
+
+    def begin(self, keys: dict[str, str] | None) -> bool:
+        """Start: the cache keys, the hits, the nodes that must run; False when interrupted meanwhile."""
+        self.emit(RunStarted(self.report.run_id, [s.node_id for s in self.plan.steps]))
         keys = keys or self.fingerprinted_keys()
         if keys is None:
-            return self.finish(started)
+            return False
         self.keys = keys
-        hits = {}
+        self.hits = {}
         for step in self.plan.steps:
-            entry = executor.cache.get(keys[step.node_id])
+            entry = self.executor.cache.get(keys[step.node_id])
             if entry is not None:
-                hits[step.node_id] = entry
-        self.emit(NodesCached(report.run_id, list(hits)))
-        needed = self.needed(hits)
-        for step in self.plan.steps:
-            node_id = step.node_id
-            if node_id not in needed and node_id not in hits:
-                continue
-            if node_id in hits:
-                entry = hits[node_id]
-                report.outputs[node_id] = entry.outputs
-                report.cached.append(node_id)
-                if entry.ui:
-                    report.ui[node_id] = entry.ui
-                    self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
-                continue
-            if any(src in self.dead for src, _ in step.links.values()):
-                self.dead.add(node_id)
-                report.skipped.append(node_id)
-                continue
-            if node_id in self.unreadable:
-                self.dead.add(node_id)
-                self.current_inputs = None
-                self.failed(step, self.unreadable[node_id])
-                continue
-            if executor._interrupt.is_set():
-                self.interrupted(step)
-                break
-            try:
-                self.run_step(step)
-            except Interrupted:
-                self.interrupted(step)
-                break
-            except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
-                self.dead.add(node_id)
-                self.failed(step, exc)
-        return self.finish(started)
+                self.hits[step.node_id] = entry
+        self.emit(NodesCached(self.report.run_id, list(self.hits)))
+        self.must_run = self.needed(self.hits)
+        return True
+
+    @property
+    def stopped(self) -> bool:
+        return self.report.interrupted
+
+    def due(self, step: Step) -> bool:
+        """Whether `step` executes now. A cache hit is taken, a node reading a failed one is skipped, one whose
+        fingerprint failed fails, and an interrupt asked for stops the run, each here (False)."""
+        report, node_id = self.report, step.node_id
+        if node_id not in self.must_run and node_id not in self.hits:
+            return False
+        if node_id in self.hits:
+            self.take(step, self.hits[node_id])
+            return False
+        if any(src in self.dead for src, _ in step.links.values()):
+            self.dead.add(node_id)
+            report.skipped.append(node_id)
+            return False
+        if node_id in self.unreadable:
+            self.dead.add(node_id)
+            self.current_inputs = None
+            self.failed(step, self.unreadable[node_id])
+            return False
+        if self.executor._interrupt.is_set():
+            self.interrupted(step)
+            return False
+        return True
+
+    def take(self, step: Step, entry: CacheEntry) -> None:
+        """The node's outputs from a cache entry, as a cached node."""
+        report, node_id = self.report, step.node_id
+        report.outputs[node_id] = entry.outputs
+        report.cached.append(node_id)
+        if entry.ui:
+            report.ui[node_id] = entry.ui
+            self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
+
+    def attempt(self, step: Step) -> None:
+        """Run the step; its failure is reported, and an interrupt stops the run."""
+        try:
+            self.run_step(step)
+        except Interrupted:
+            self.interrupted(step)
+        except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
+            self.dead.add(step.node_id)
+            self.failed(step, exc)
 
     def finish(self, started: float) -> RunReport:
         self.report.total_seconds = time.perf_counter() - started
@@ -170,39 +196,49 @@ class Run:
         return kwargs
 
     def run_step(self, step: Step) -> None:
-        executor, report = self.executor, self.report
-        definition = step.definition
         if self.subscribers:
-            self.emit(NodeStarted(report.run_id, step.node_id, definition.type_id))
+            self.emit(NodeStarted(self.report.run_id, step.node_id, step.definition.type_id))
         started = time.perf_counter()
         self.current_inputs = None
         self.current_inputs = kwargs = self.inputs_of(step)
+        versions = InputVersions({name: kwargs[name] for name in step.links})
+        outputs, ui = self.call(step, kwargs, self.progress, self.previews)
+        changed = versions.changed()
+        if changed:
+            self.forget(holding(self.report.outputs, changed))
+            raise changed_in_place(step.node_id, step.definition.type_id, changed)
+        self.record(step, outputs, ui, time.perf_counter() - started)
+
+    def call(self, step: Step, kwargs: dict[str, Any], on_progress: Callable[[str, int, int, Any], None],
+             previews: bool) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """The node's function on `kwargs`: its outputs and what it shows. The models its loader makes are adopted
+        by the model service."""
+        executor, definition = self.executor, step.definition
         device = node_device(kwargs, executor.device)
         models = executor.models.on(device, executor._interrupt, warn=lambda message: ctx.warn(message))
         ctx = Context(
             step.node_id, definition.type_id, device, models, executor.folders,
-            self.workflow.to_dict, executor._interrupt, self.progress, wants_previews=self.previews,
+            self.workflow.to_dict, executor._interrupt, on_progress, wants_previews=previews,
             _image_metadata=self.image_metadata,
         )
-        versions = InputVersions({name: kwargs[name] for name in step.links})
         with executor.registry.first_calls.turn(definition.type_id, executor._interrupt):
             outputs = definition.call(kwargs, ctx)
         for name, recipe in made_by_loader(step).items():
             for part, handle in handles_in(outputs.get(name)).items():
                 executor.models.adopt(handle, recipe.part(part))
-        changed = versions.changed()
-        if changed:
-            self.forget(holding(report.outputs, changed))
-            raise changed_in_place(step.node_id, definition.type_id, changed)
-        seconds = time.perf_counter() - started
-        executor.cache.put(self.keys[step.node_id], outputs, ctx.ui)
+        return outputs, ctx.ui
+
+    def record(self, step: Step, outputs: dict[str, Any], ui: dict[str, list[Any]], seconds: float) -> None:
+        """A step's outputs, into the cache and the report, and told to the subscribers."""
+        report = self.report
+        self.executor.cache.put(self.keys[step.node_id], outputs, ui)
         report.outputs[step.node_id] = outputs
-        if ctx.ui:
-            report.ui[step.node_id] = ctx.ui
+        if ui:
+            report.ui[step.node_id] = ui
         report.executed.append(step.node_id)
         report.seconds[step.node_id] = seconds
         if self.subscribers:
-            self.emit(NodeFinished(report.run_id, step.node_id, definition.type_id, seconds, False, ctx.ui))
+            self.emit(NodeFinished(report.run_id, step.node_id, step.definition.type_id, seconds, False, ui))
 
     def forget(self, node_ids: list[str]) -> None:
         """Drop the outputs of `node_ids` from the cache, and skip the nodes that would read them in this run."""
