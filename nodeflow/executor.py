@@ -7,8 +7,10 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .batch_run import BatchRun, same_plan
 from .budgets import Budgets
 from .cache import OutputCache
 from .context import Context
@@ -19,12 +21,23 @@ from .limits import DEFAULT_LIMITS, Limits
 from .model_service import ModelService
 from .models import Recipe, handles_in, part_name, recipe_keys_of
 from .plan import Plan, Step, plan
+from .problems import ProblemList
 from .registry import Registry
 from .report import RunReport
 from .run import Run
 from .workflow import Workflow
 
 _REMEMBERED_PLANS = 32
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One workflow of a batch, with what its run reports to."""
+
+    workflow: Workflow
+    run_id: str
+    on_event: Subscriber | None = None
+    pnginfo: dict[str, Any] | None = None
 
 
 def _literal_json(value: Any) -> str:
@@ -104,6 +117,27 @@ class Executor:
         with self._run_lock:
             self._interrupt.clear()
             return Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews, pnginfo).execute(keys)
+
+    def run_batch(self, items: list[BatchItem], previews: bool = False) -> list[RunReport | ProblemList]:
+        """Run several workflows as one batch (see `batch_run`): each gets its own report, events and cache
+        entries, as if it ran alone; a workflow that cannot run at all gets its ProblemList instead."""
+        compiled: list[tuple[Plan, dict[str, str] | None] | ProblemList] = []
+        for item in items:
+            try:
+                compiled.append(self._compile(item.workflow, None))
+            except ProblemList as problems:
+                compiled.append(problems)
+        runnable = [(item, found) for item, found in zip(items, compiled) if not isinstance(found, ProblemList)]
+        with self._run_lock:
+            self._interrupt.clear()
+            runs = [Run(self, steps, item.run_id, item.workflow, item.on_event, previews, item.pnginfo)
+                    for item, (steps, _) in runnable]
+            keys = [run_keys for _, (_, run_keys) in runnable]
+            if runs and same_plan(runs):
+                reports = iter(BatchRun(runs).execute(keys))
+            else:
+                reports = iter([run.execute(run_keys) for run, run_keys in zip(runs, keys)])
+        return [found if isinstance(found, ProblemList) else next(reports) for found in compiled]
 
     def _compile(self, workflow: Workflow, targets: Iterable[str] | None) -> tuple[Plan, dict[str, str] | None]:
         """The plan (memoised by workflow digest) and its cache keys, unless a node reads outside state."""

@@ -72,6 +72,7 @@ class NodeDef:
     returns_tuple: bool
     fingerprint: Callable[..., str] | None = None
     pixels: tuple[str, ...] = ()
+    batch: bool = False
     output_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -179,6 +180,7 @@ def node(
     output: str | None = None,
     fingerprint: Callable[..., str] | None = None,
     pixels: tuple[str, ...] = (),
+    batch: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a typed function as a node.
 
@@ -190,7 +192,9 @@ def node(
     it reads (file size and mtime), so that a change there invalidates the cache.
     `pixels` names the integer inputs whose product is the number of pixels the
     node makes (e.g. `("width", "height", "batch_size")`): validation adds them
-    up over a prompt and refuses it beyond `Limits.max_pixels`.
+    up over a prompt and refuses it beyond `Limits.max_pixels`. `batch` marks a node that runs several prompts
+    at once: the linked inputs in which they differ come stacked (see `nodeflow.batching`), and its outputs are
+    unstacked per prompt.
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -223,6 +227,7 @@ def node(
             returns_tuple=returns_tuple,
             fingerprint=fingerprint,
             pixels=pixel_inputs,
+            batch=batch,
         )
         return func
 

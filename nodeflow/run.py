@@ -114,7 +114,7 @@ class Run:
         if node_id not in self.must_run and node_id not in self.hits:
             return False
         if node_id in self.hits:
-            self.take(step, self.hits[node_id])
+            self.take(step, self.hits[node_id].outputs, self.hits[node_id].ui)
             return False
         if any(src in self.dead for src, _ in step.links.values()):
             self.dead.add(node_id)
@@ -130,14 +130,14 @@ class Run:
             return False
         return True
 
-    def take(self, step: Step, entry: CacheEntry) -> None:
-        """The node's outputs from a cache entry, as a cached node."""
+    def take(self, step: Step, outputs: dict[str, Any], ui: dict[str, list[Any]] | None) -> None:
+        """The node's outputs, made already (a cache entry's, or another run's with the same key), as cached."""
         report, node_id = self.report, step.node_id
-        report.outputs[node_id] = entry.outputs
+        report.outputs[node_id] = outputs
         report.cached.append(node_id)
-        if entry.ui:
-            report.ui[node_id] = entry.ui
-            self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, entry.ui))
+        if ui:
+            report.ui[node_id] = ui
+            self.emit(NodeFinished(report.run_id, node_id, step.definition.type_id, 0.0, True, ui))
 
     def attempt(self, step: Step) -> None:
         """Run the step; its failure is reported, and an interrupt stops the run."""

@@ -1,0 +1,32 @@
+"""How several prompts' values of one socket become one batch, and back.
+
+A socket value type that can be batched has a classmethod `stacked(values)`,
+which returns one value holding them all along the batch dimension (or None
+when these cannot share a batch: other shapes, say), and a method
+`unstacked(count)`, which gives the per-prompt values back. A node declared
+with `batch=True` takes stacked values in its inputs and returns stackable
+values, which are unstacked per prompt. The engine knows nothing else of what
+a batch is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def stack(values: list[Any]) -> Any | None:
+    """One value for all of `values` (each prompt's, in order), or None when they cannot share a batch."""
+    kind = type(values[0])
+    if not hasattr(kind, "stacked") or any(type(value) is not kind for value in values):
+        return None
+    return kind.stacked(values)
+
+
+def unstack(value: Any, count: int) -> list[Any]:
+    """The per-prompt values of a stacked output."""
+    if not hasattr(value, "unstacked"):
+        raise TypeError(f"a batch node returned a {type(value).__name__}, which cannot be unstacked per prompt")
+    parts = value.unstacked(count)
+    if len(parts) != count:
+        raise ValueError(f"unstacking a {type(value).__name__} gave {len(parts)} values for {count} prompts")
+    return parts
