@@ -101,22 +101,23 @@ class BatchRun:
 
     @staticmethod
     def stacked_inputs(steps: list[Step], runs: list[Run]) -> dict[str, Any] | None:
-        """The first run's inputs with those in which the runs differ stacked; None when a differing input is a
-        literal or does not stack."""
+        """The inputs of one call for all runs: each linked input that stacks, stacked (even when the runs share
+        it, so that every batchable input holds one row per prompt), and the others, which must be the same for
+        all; None when they are not."""
         step = steps[0]
         try:
             inputs = [run.inputs_of(own) for run, own in zip(runs, steps)]
         except Exception:  # noqa: BLE001 - an input that does not validate: each run reports its own
             return None
         first = inputs[0]
-        differing = [name for name in first if any(other[name] is not first[name] for other in inputs[1:])]
-        if any(name not in step.links and any(other[name] != first[name] for other in inputs[1:])
-               for name in differing):
-            return None
-        stacked = {}
-        for name in (name for name in differing if name in step.links):
-            value = stack([each[name] for each in inputs])
-            if value is None:
+        kwargs = {}
+        for name, value in first.items():
+            values = [each[name] for each in inputs]
+            stacked = stack(values) if name in step.links else None
+            if stacked is not None:
+                kwargs[name] = stacked  # shared ones too: every batchable input holds one row per prompt
+            elif all(other is value or (name not in step.links and other == value) for other in values):
+                kwargs[name] = value
+            else:
                 return None
-            stacked[name] = value
-        return {**first, **stacked}
+        return kwargs

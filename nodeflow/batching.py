@@ -4,8 +4,9 @@ A socket value type that can be batched has a classmethod `stacked(values)`,
 which returns one value holding them all along the batch dimension (or None
 when these cannot share a batch: other shapes, say), and a method
 `unstacked(count)`, which gives the per-prompt values back. A node declared
-with `batch=True` takes stacked values in its inputs and returns stackable
-values, which are unstacked per prompt. The engine knows nothing else of what
+with `batch=True` gets every linked input of such a type stacked, one row per
+prompt (a value the prompts share too), and returns values of such types,
+which are unstacked per prompt. The engine knows nothing else of what
 a batch is.
 """
 

@@ -193,8 +193,8 @@ def node(
     `pixels` names the integer inputs whose product is the number of pixels the
     node makes (e.g. `("width", "height", "batch_size")`): validation adds them
     up over a prompt and refuses it beyond `Limits.max_pixels`. `batch` marks a node that runs several prompts
-    at once: the linked inputs in which they differ come stacked (see `nodeflow.batching`), and its outputs are
-    unstacked per prompt.
+    at once: its linked inputs of types that stack come stacked, one row per prompt (see `nodeflow.batching`),
+    and its outputs are unstacked per prompt.
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:

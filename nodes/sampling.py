@@ -123,7 +123,7 @@ def _loop(ctx: Context, unet: UNet, instance: Any, timesteps: Any, latents: Any,
         return denoise_loop(ctx, instance, timesteps, latents, generator, predict, last=last, after_step=after_step)
 
 
-@node("sampling.denoise", category="sampling", version="1.0.0", display_name="Denoise (txt2img)")
+@node("sampling.denoise", category="sampling", version="1.0.0", display_name="Denoise (txt2img)", batch=True)
 def denoise(
     ctx: Context, unet: UNet, scheduler: Scheduler, noise: Latents, positive: Conditioning,
     negative: Conditioning | None = None, steps: Steps = 50, guidance_scale: Guidance = 7.5,
@@ -151,7 +151,8 @@ def strength_timesteps(instance: Any, steps: int, strength: float) -> Any:
     return timesteps
 
 
-@node("sampling.denoise_image", category="sampling", version="1.0.0", display_name="Denoise Image (img2img)")
+@node("sampling.denoise_image", category="sampling", version="1.0.0", display_name="Denoise Image (img2img)",
+      batch=True)
 def denoise_image(
     ctx: Context, unet: UNet, scheduler: Scheduler, latents: Latents, positive: Conditioning,
     negative: Conditioning | None = None, steps: Steps = 50, strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8,

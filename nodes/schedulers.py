@@ -161,17 +161,20 @@ def noise_sampler_seed(generator: Any) -> int:
 
 
 def generator_from(latents: Latents) -> Any:
-    """A CPU generator continuing the random stream that made `latents` (None when nothing random did)."""
+    """A CPU generator continuing the random stream that made `latents` (None when nothing random did); for
+    stacked latents, a list of them, one per sample (diffusers' `randn_tensor` and schedulers take either)."""
     import torch
 
-    if latents.generator_state is None:
+    states = latents.generator_state
+    if states is None:
         return None
-    generator = torch.Generator()
-    generator.set_state(latents.generator_state)
-    return generator
+    generators = [torch.Generator().set_state(state) for state in (states if isinstance(states, list) else [states])]
+    return generators if isinstance(states, list) else generators[0]
 
 
 def generator_state(generator: Any) -> Any:
+    if isinstance(generator, list):
+        return [each.get_state() for each in generator]
     return None if generator is None else generator.get_state()
 
 

@@ -88,12 +88,30 @@ class Tokens:
 
 @dataclass(eq=False)
 class Conditioning:
-    """Text-encoder hidden states (and pooled/projected embeddings) for cross-attention."""
+    """Text-encoder hidden states (and pooled/projected embeddings) for cross-attention.
+
+    Stacks for batch nodes (`nodeflow.batching`) along the batch dimension, unless ControlNets are attached."""
 
     embeds: Any
     pooled: Any = None
     attention_mask: Any = None
     controls: tuple = ()  # Control entries (ControlNet apply nodes), applied in order by the denoise nodes
+
+    @classmethod
+    def stacked(cls, values: list[Conditioning]) -> Conditioning | None:
+        if any(value.controls for value in values):
+            return None
+        fields = {}
+        for name in ("embeds", "pooled", "attention_mask"):
+            tensors = [getattr(value, name) for value in values]
+            fields[name] = None if all(tensor is None for tensor in tensors) else stacked_tensors(tensors)
+            if fields[name] is None and any(tensor is not None for tensor in tensors):
+                return None
+        return cls(**fields)
+
+    def unstacked(self, count: int) -> list[Conditioning]:
+        parts = [unstacked_tensor(tensor, count) for tensor in (self.embeds, self.pooled, self.attention_mask)]
+        return [Conditioning(*fields) for fields in zip(*parts)]
 
 
 @dataclass(eq=False)
@@ -113,6 +131,22 @@ class Latents:
 
     samples: Any
     generator_state: Any = None
+
+    @classmethod
+    def stacked(cls, values: list[Latents]) -> Latents | None:
+        """The latents of several prompts, each with the random stream of its own seed (a list of generator
+        states, one per sample); None when a prompt holds several samples drawn from one stream."""
+        randoms = [value.generator_state is not None for value in values]
+        if any(randoms) and (not all(randoms) or any(len(value.samples) != 1 for value in values)):
+            return None
+        samples = stacked_tensors([value.samples for value in values])
+        if samples is None:
+            return None
+        return cls(samples, [value.generator_state for value in values] if all(randoms) else None)
+
+    def unstacked(self, count: int) -> list[Latents]:
+        states = self.generator_state if isinstance(self.generator_state, list) else [self.generator_state] * count
+        return [Latents(samples, state) for samples, state in zip(unstacked_tensor(self.samples, count), states)]
 
 
 @dataclass(eq=False)
@@ -222,3 +256,23 @@ class InpaintLatents:
     strength: float
     generator_state: Any
     crop: InpaintCrop | None = None
+
+
+def stacked_tensors(tensors: list[Any]) -> Any:
+    """The tensors concatenated along the batch dimension; None when they do not fit one batch (a None among
+    them, other shapes, dtypes or devices)."""
+    import torch
+
+    first = tensors[0]
+    if any(t is None or t.shape[1:] != first.shape[1:] or t.dtype != first.dtype or t.device != first.device
+           for t in tensors):
+        return None
+    return torch.cat(tensors)
+
+
+def unstacked_tensor(tensor: Any, count: int) -> list[Any]:
+    """`count` equal parts along the batch dimension, each its own copy (a view would keep the batch alive in the
+    cache); a None gives Nones."""
+    if tensor is None:
+        return [None] * count
+    return [part.clone() for part in tensor.chunk(count)]
