@@ -131,6 +131,9 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
                             "cluster with one actor per GPU it has (needs pip install 'nodeflow[ray]')")
     serve.add_argument("--ray-workers", type=_positive_int, metavar="N",
                        help="with --ray: N CPU actors instead of one actor per GPU")
+    serve.add_argument("--max-batch", type=_positive_int, default=4, metavar="N",
+                       help="a worker runs up to N pending prompts that share a graph, sizes and steps as one batch "
+                            "(default 4; 1 turns batching off)")
     serve.add_argument("--affinity-wait", type=_seconds, default=AFFINITY_WAIT_SECONDS, metavar="SECONDS",
                        help="a free worker takes first a prompt whose models it holds, unless the first prompt in "
                             f"the queue has waited this long (default {AFFINITY_WAIT_SECONDS:g}; 0: first come, "

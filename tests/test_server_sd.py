@@ -49,3 +49,29 @@ def test_txt2img_round_trip_on_the_tiny_model(server):
     cached = set(watcher.of("execution_cached", again)[0]["nodes"])
     assert {"model", "encode_positive", "encode_negative"} <= cached and "denoise" not in cached
     watcher.close()
+
+
+def test_pending_prompts_of_one_shape_run_as_one_batch_each_with_its_own_events_and_image(server):
+    workflow = json.loads((REPO / "workflows" / "sd_txt2img.json").read_text())
+    base = {"model": "tiny_sd", "steps": 3}
+    watchers = {name: server.watch(f"batch-{name}") for name in ("blocker", "cat", "dog", "owl")}
+    blocker = server.queue(workflow, params={**base, "steps": 40, "seed": 99}, client_id="batch-blocker")
+    ids = {name: server.queue(workflow, params={**base, "prompt": f"a {name}", "seed": seed},
+                              client_id=f"batch-{name}") for seed, name in enumerate(("cat", "dog", "owl"))}
+    for name, prompt_id in {"blocker": blocker, **ids}.items():
+        watchers[name].until_done(prompt_id, timeout=90)
+    history = server.get("/history")[1]
+    entries = [history[prompt_id] for prompt_id in ids.values()]
+    assert all(entry["status"]["status_str"] == "success" for entry in entries)
+    assert len({entry["meta"]["started"] for entry in entries}) == 1  # claimed together, after the blocker
+    assert history[blocker]["meta"]["started"] < entries[0]["meta"]["started"]
+    images = {entry["outputs"]["save"]["images"][0]["filename"] for entry in entries}
+    pixels = {server.get(f"/view?filename={name}&type=output")[1] for name in images}
+    assert len(images) == len(pixels) == 3
+    for name, prompt_id in ids.items():
+        mine = watchers[name]
+        progress = mine.of("progress", prompt_id)
+        assert [p["value"] for p in progress] == list(range(1, progress[-1]["max"] + 1))
+        assert {m["data"]["prompt_id"] for m in mine.messages if "prompt_id" in m["data"]} == {prompt_id}
+        mine.close()
+    watchers["blocker"].close()

@@ -81,3 +81,20 @@ def test_rows_queued_before_recipes_were_kept_wait_behind_affine_prompts_only(tm
     _add(store, "a", ["A"])
     _add(store, "b", ["B"])
     assert _claimed(store, {"A"}) == ["a", "old", "b"]
+
+
+def _add_keyed(store: QueueStore, prompt_id: str, key: str | None) -> None:
+    store.add(prompt_id, {"nodeflow": 1, "nodes": {}}, {}, None, {}, [], batch_key=key)
+
+
+def test_a_batch_claim_takes_the_pending_prompts_of_the_first_ones_key_oldest_first(tmp_path):
+    store = QueueStore(tmp_path / "q.sqlite3")
+    for prompt_id, key in [("a1", "A"), ("b1", "B"), ("a2", "A"), ("a3", "A"), ("a4", "A"), ("n1", None),
+                           ("n2", None)]:
+        _add_keyed(store, prompt_id, key)
+    assert [p.id for p in store.claim_batch("w", max_batch=3)] == ["a1", "a2", "a3"]
+    assert [p.id for p in store.in_state("running")] == ["a1", "a2", "a3"]  # /queue shows them running
+    assert [p.id for p in store.claim_batch("w", max_batch=3)] == ["b1"]
+    assert [p.id for p in store.claim_batch("w", max_batch=3)] == ["a4"]
+    assert [p.id for p in store.claim_batch("w", max_batch=3)] == ["n1"]  # no key: alone
+    assert [p.id for p in store.claim_batch("w")] == ["n2"] and store.claim_batch("w") == []

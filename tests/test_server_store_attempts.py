@@ -136,14 +136,16 @@ def test_prompt_still_running_when_a_graceful_stop_gives_up_waiting_is_released_
 class _ScriptedRunner:
     """A runner whose runs end as `script` says, in turn: an exception to raise, or a status."""
 
+    max_batch = 1
+
     def __init__(self, *script: Exception | str) -> None:
         self.script = list(script)
 
-    def run(self, prompt, emit, emit_preview, previews=False) -> Outcome:
+    def run_batch(self, prompts, channels, previews=False) -> list[Outcome]:
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
-        return Outcome(step)
+        return [Outcome(step)]
 
     def interrupt(self, prompt_id=None) -> bool:
         return False

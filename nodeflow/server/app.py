@@ -36,7 +36,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     app[HUB].bind(asyncio.get_running_loop())
     pool = app[WORKERS] = WorkerPool([
         Worker.local(str(i), app[REGISTRY], device, config.folders(), app[STORE], app[HUB], config.prompt_limits,
-                     config.affinity_wait_s, config.budgets)
+                     config.affinity_wait_s, config.budgets, config.max_batch)
         for i, device in enumerate(config.devices)
     ])
     pool.start()

@@ -36,6 +36,7 @@ class ServerConfig:
     ray: str | None = None  # "auto" or a cluster's address: the workers are Ray actors, not `devices`
     ray_workers: int | None = None  # with `ray`: that many CPU actors instead of one per GPU
     affinity_wait_s: float = AFFINITY_WAIT_SECONDS
+    max_batch: int = 1  # prompts a local worker runs as one batch (`serve` defaults to 4)
     max_upload_mb: float = 32.0
     max_body_mb: float = 8.0
     cors_origins: list[str] = field(default_factory=list)
@@ -115,6 +116,7 @@ class ServerConfig:
             ray=args.ray,
             ray_workers=args.ray_workers,
             affinity_wait_s=args.affinity_wait,
+            max_batch=args.max_batch,
             max_upload_mb=args.max_upload_mb,
             max_body_mb=args.max_body_mb,
             cors_origins=list(args.cors_origin or []),

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from ..batching import batch_key
 from ..limits import Limits
 from ..models import recipe_keys_of
 from ..plan import Plan, plan
@@ -142,6 +143,7 @@ async def queue_prompt(request: web.Request) -> web.Response:
     prompt_id, number = await asyncio.to_thread(
         _enqueue, store, body.get("prompt_id"), workflow=workflow.to_dict(), original=original, client_id=client_id,
         extra=_extra_data(body, loaded), output_nodes=steps.output_nodes, front=front, recipes=recipe_keys_of(steps),
+        batch_key=batch_key(steps),
     )
     prompt_log.queued(prompt_id, workflow.meta)
     request.app[WORKERS].notify()

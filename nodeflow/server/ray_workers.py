@@ -27,11 +27,10 @@ from typing import Any, Callable
 from ..registry import Registry
 from .config import ServerConfig
 from .extras import OptionError
-from .messages import Message
 from .ray_actor import ActorSettings, PromptActor, RemotePrompt
 from .remote_files import FileKey, input_files, renamed, store_sent
 from .store import QueueStore, QueuedPrompt
-from .worker import Outcome, Publisher, Worker, WorkerLost, WorkerPool
+from .worker import Channel, Outcome, Publisher, Worker, WorkerLost, WorkerPool
 
 log = logging.getLogger(__name__)
 READY_SECONDS = 5.0  # a wait for an actor that is starting or being restarted, before the worker looks again
@@ -79,6 +78,8 @@ def _actor_class() -> Any:
 class RayRunner:
     """A worker's runner whose prompts run in a Ray actor; made by `spawn`, and made again if Ray gives it up."""
 
+    max_batch = 1
+
     def __init__(self, spawn: Callable[[], Any], registry: Registry, folders: Any) -> None:
         self._spawn, self._registry, self._folders = spawn, registry, folders
         self.actor = spawn()
@@ -117,11 +118,14 @@ class RayRunner:
         self._ready = True
         return True
 
-    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
-            previews: bool = False) -> Outcome:
+    def run_batch(self, prompts: list[QueuedPrompt], channels: list[Channel], previews: bool = False
+                  ) -> list[Outcome]:
+        """Run the one prompt (an actor takes no batches yet: `max_batch` is 1) in the actor."""
         import ray
         from ray.exceptions import RayActorError
 
+        [prompt], [channel] = prompts, channels
+        emit, emit_preview = channel.emit, channel.emit_preview
         request = RemotePrompt(prompt, input_files(prompt.workflow, self._registry, self._folders), previews)
         names: dict[FileKey, str] = {}
         with self._lock:
@@ -137,7 +141,8 @@ class RayRunner:
                     emit_preview(item[1])
                 else:
                     outcome, self._state = item[1], item[2]
-                    return Outcome(outcome.status, renamed(outcome.outputs, names), renamed(outcome.messages, names))
+                    return [Outcome(outcome.status, renamed(outcome.outputs, names),
+                                    renamed(outcome.messages, names))]
             raise WorkerLost("its stream of events ended without an outcome")
         except RayActorError as exc:
             self._ready = False

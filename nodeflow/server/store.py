@@ -8,7 +8,8 @@ times (one that takes the process down, say by running out of memory) is
 marked failed instead, so that the rest of the queue runs.
 
 Each prompt keeps the recipe keys of the models its loaders make (`recipes`, a
-JSON list; NULL on rows from before it was kept). A worker that holds models
+JSON list; NULL on rows from before it was kept) and its batch key (prompts of
+one key may be claimed together and run as one batch; NULL runs alone). A worker that holds models
 takes first the oldest prompt whose recipes it holds all of, so that a model
 family stays on the worker that loaded it; the first prompt in the queue wins
 once it has waited `affinity_wait` seconds, so that none starves.
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS prompts (
     outputs TEXT,
     messages TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
-    recipes TEXT
+    recipes TEXT,
+    batch_key TEXT
 );
 CREATE INDEX IF NOT EXISTS prompts_by_state ON prompts (state, number);
 """
@@ -131,6 +133,8 @@ class QueueStore:
                 self._db.execute("ALTER TABLE prompts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
             if "recipes" not in columns:  # a queue file from before recipes were kept: its rows have none
                 self._db.execute("ALTER TABLE prompts ADD COLUMN recipes TEXT")
+            if "batch_key" not in columns:  # from before batching: its rows run alone
+                self._db.execute("ALTER TABLE prompts ADD COLUMN batch_key TEXT")
         self.recovered = self._recover()
 
     def _recover(self) -> int:
@@ -168,36 +172,51 @@ class QueueStore:
 
     def add(self, prompt_id: str, workflow: dict[str, Any], original: Any, client_id: str | None,
             extra: dict[str, Any], output_nodes: list[str], front: bool = False,
-            recipes: Iterable[str] | None = None) -> int:
-        """Queue a prompt; `recipes` are the recipe keys of the models its loaders make (None: not known)."""
+            recipes: Iterable[str] | None = None, batch_key: str | None = None) -> int:
+        """Queue a prompt; `recipes` are the recipe keys of the models its loaders make (None: not known), and
+        prompts of one `batch_key` (`batching.batch_key`) may be claimed together (None: it runs alone)."""
         recipes_json = None if recipes is None else json.dumps(sorted(recipes))
         with self._transaction() as db:
             low, high = db.execute("SELECT MIN(number), MAX(number) FROM prompts").fetchone()
             number = (low or 0) - 1 if front else (high or 0) + 1
             db.execute(
                 "INSERT INTO prompts (id, number, state, workflow, original, client_id, extra, output_nodes, created,"
-                " recipes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " recipes, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (prompt_id, number, PENDING, json.dumps(workflow), json.dumps(original), client_id,
-                 json.dumps(extra), json.dumps(output_nodes), time.time(), recipes_json),
+                 json.dumps(extra), json.dumps(output_nodes), time.time(), recipes_json, batch_key),
             )
         return number
 
     def claim(self, worker: str, held: Collection[str] = (), affinity_wait: float = 0.0) -> QueuedPrompt | None:
-        """Take a pending prompt and mark it running by `worker`, counting an attempt; None when the queue is empty.
+        """Take one pending prompt (see `claim_batch`); None when the queue is empty."""
+        batch = self.claim_batch(worker, held, affinity_wait)
+        return batch[0] if batch else None
 
-        The first prompt in the queue, unless the worker holds models (`held`, their recipe keys) and that prompt
-        has waited less than `affinity_wait` seconds: then the first one whose recipes are all held, if any (a
-        prompt that loads no model fits every worker). One transaction taken at once: two workers (or processes)
-        never take the same prompt."""
+    def claim_batch(self, worker: str, held: Collection[str] = (), affinity_wait: float = 0.0,
+                    max_batch: int = 1) -> list[QueuedPrompt]:
+        """Take pending prompts and mark them running by `worker`, counting an attempt each; [] when the queue is
+        empty.
+
+        The first is the first prompt in the queue, unless the worker holds models (`held`, their recipe keys)
+        and that prompt has waited less than `affinity_wait` seconds: then the first one whose recipes are all
+        held, if any (a prompt that loads no model fits every worker). Up to `max_batch - 1` pending prompts of
+        its batch key come with it, oldest first: only what is pending now, none is waited for. One transaction
+        taken at once: two workers (or processes) never take the same prompt."""
         with self._transaction() as db:
             chosen = self._next_for(db, held, affinity_wait)
             if chosen is None:
-                return None
-            rows = db.execute(
-                "UPDATE prompts SET state = ?, attempts = attempts + 1, started = ?, worker = ? WHERE id = ?"
-                " RETURNING *", (RUNNING, time.time(), worker, chosen),
-            ).fetchall()
-        return queued_prompt(rows[0])
+                return []
+            ids = [chosen]
+            if max_batch > 1:
+                ids += [row["id"] for row in db.execute(
+                    "SELECT id FROM prompts WHERE state = ? AND id != ? AND batch_key ="
+                    " (SELECT batch_key FROM prompts WHERE id = ?) ORDER BY number LIMIT ?",
+                    (PENDING, chosen, chosen, max_batch - 1))]
+            now = time.time()
+            rows = [db.execute("UPDATE prompts SET state = ?, attempts = attempts + 1, started = ?, worker = ?"
+                               " WHERE id = ? RETURNING *", (RUNNING, now, worker, prompt_id)).fetchone()
+                    for prompt_id in ids]
+        return [queued_prompt(row) for row in rows]
 
     @staticmethod
     def _next_for(db: sqlite3.Connection, held: Collection[str], affinity_wait: float) -> str | None:

@@ -26,6 +26,7 @@ from ..events import Event, NodeProgress, RunStarted
 from ..folders import Folders
 from ..limits import DEFAULT_LIMITS, Limits
 from ..problems import ProblemList
+from ..report import RunReport
 from ..registry import Registry
 from ..workflow import Workflow, is_comfy_prompt
 from . import prompt_log
@@ -53,16 +54,28 @@ class Publisher(Protocol):
     def status(self, queue_remaining: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class Channel:
+    """Where a prompt's messages and previews go while it runs."""
+
+    emit: Callable[[Message], None]
+    emit_preview: Callable[[Any], None]
+
+
 class WorkerLost(RuntimeError):
     """The process running a prompt died (killed, out of memory, its machine gone) before it ended."""
 
 
 class Runner(Protocol):
-    """What a worker runs prompts with. `ready` and `model_stats` may wait a few seconds for a runner in another
-    process; the others but `run` and `free` return at once."""
+    """What a worker runs prompts with: `run_batch` runs one prompt, or several as one batch when `max_batch`
+    allows. `ready` and `model_stats` may wait a few seconds for a runner in another process; the others but
+    `run_batch` and `free` return at once."""
 
-    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
-            previews: bool = False) -> Outcome: ...
+    max_batch: int
+
+
+    def run_batch(self, prompts: list[QueuedPrompt], channels: list[Channel], previews: bool = False
+                  ) -> list[Outcome]: ...
     def interrupt(self, prompt_id: str | None = None) -> bool: ...
     def free(self, models: bool, outputs: bool) -> None: ...
     def ready(self) -> bool: ...
@@ -95,66 +108,83 @@ class Outcome:
 
 
 class PromptRunner:
-    """One device, one executor, one prompt at a time."""
+    """One device, one executor, one prompt (or one batch of prompts) at a time."""
 
     def __init__(self, registry: Registry, device: str, folders: Folders, limits: Limits = DEFAULT_LIMITS,
-                 budgets: Budgets = Budgets()) -> None:
+                 budgets: Budgets = Budgets(), max_batch: int = 1) -> None:
         from ..executor import Executor
 
         self.executor = Executor(registry, device=device, folders=folders, limits=limits, budgets=budgets)
+        self.max_batch = max_batch
         self._lock = threading.Lock()
-        self._current: str | None = None
+        self._current: list[str] = []  # the prompts running (a batch of them)
         self._interrupt_wanted: str | None = None
 
     def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
             previews: bool = False) -> Outcome:
-        messages = PromptMessages(prompt.id)
+        return self.run_batch([prompt], [Channel(emit, emit_preview)], previews)[0]
 
-        def on_event(event: Event) -> None:
-            if isinstance(event, RunStarted):
-                with self._lock:
-                    if self._interrupt_wanted == prompt.id:
-                        self.executor.interrupt()
-            if isinstance(event, NodeProgress) and event.preview is not None:
-                emit_preview(event.preview)
-            for message in messages.of(event):
-                emit(message)
+    def run_batch(self, prompts: list[QueuedPrompt], channels: list[Channel], previews: bool = False
+                  ) -> list[Outcome]:
+        """Run the prompts as one batch (`Executor.run_batch`), each telling its own channel what happens."""
+        from ..executor import BatchItem
 
+        messages = [PromptMessages(prompt.id) for prompt in prompts]
+
+        def listener(prompt: QueuedPrompt, said: PromptMessages, channel: Channel) -> Callable[[Event], None]:
+            def on_event(event: Event) -> None:
+                if isinstance(event, RunStarted):
+                    with self._lock:
+                        if self._interrupt_wanted == prompt.id:
+                            self.executor.interrupt()
+                if isinstance(event, NodeProgress) and event.preview is not None:
+                    channel.emit_preview(event.preview)
+                for message in said.of(event):
+                    channel.emit(message)
+            return on_event
+
+        items = [BatchItem(Workflow.from_dict(prompt.workflow), prompt.id, listener(prompt, said, channel),
+                           _pnginfo(prompt)) for prompt, said, channel in zip(prompts, messages, channels)]
         with self._lock:
-            self._current = prompt.id
-            if self._interrupt_wanted not in (None, prompt.id):
+            self._current = [prompt.id for prompt in prompts]
+            if self._interrupt_wanted not in (None, *self._current):
                 self._interrupt_wanted = None  # asked for a prompt that never came here
         try:
-            report = self.executor.run(Workflow.from_dict(prompt.workflow), run_id=prompt.id, on_event=on_event,
-                                       previews=previews, pnginfo=_pnginfo(prompt))
-            status = "success" if report.ok else "error"
-            outputs = report.ui
-        except ProblemList as problems:
-            first = problems.problems[0]
-            node_type = prompt.workflow.get("nodes", {}).get(first.node_id or "", {}).get("type")
-            emit(messages.error(first.node_id, node_type, str(problems), "ProblemList", ""))
-            status, outputs = "error", {}
+            results = self.executor.run_batch(items, previews=previews)
+            return [self._outcome(prompt, said, channel, result)
+                    for prompt, said, channel, result in zip(prompts, messages, channels, results)]
         except Exception as exc:  # noqa: BLE001 - the server never dies of a prompt
-            emit(messages.error(None, None, str(exc), type(exc).__name__, "".join(traceback.format_exception(exc))))
-            status, outputs = "error", {}
+            trace = "".join(traceback.format_exception(exc))
+            for said, channel in zip(messages, channels):
+                channel.emit(said.error(None, None, str(exc), type(exc).__name__, trace))
+            return [Outcome("error", {}, said.history) for said in messages]
         finally:
             with self._lock:
-                self._current = self._interrupt_wanted = None
-        return Outcome(status, outputs, messages.history)
+                self._current, self._interrupt_wanted = [], None
+
+    @staticmethod
+    def _outcome(prompt: QueuedPrompt, said: PromptMessages, channel: Channel,
+                 result: RunReport | ProblemList) -> Outcome:
+        if isinstance(result, ProblemList):
+            first = result.problems[0]
+            node_type = prompt.workflow.get("nodes", {}).get(first.node_id or "", {}).get("type")
+            channel.emit(said.error(first.node_id, node_type, str(result), "ProblemList", ""))
+            return Outcome("error", {}, said.history)
+        return Outcome("success" if result.ok else "error", result.ui, said.history)
 
     def interrupt(self, prompt_id: str | None = None) -> bool:
-        """Interrupt the running prompt (only if it is `prompt_id`, when given); True if one was."""
+        """Interrupt the running prompts (only if `prompt_id`, when given, is one of them); True if some were."""
         with self._lock:
-            if self._current is None or prompt_id not in (None, self._current):
+            if not self._current or (prompt_id is not None and prompt_id not in self._current):
                 return False
-            self._interrupt_wanted = self._current
+            self._interrupt_wanted = prompt_id or self._current[0]
             self.executor.interrupt()
             return True
 
     def interrupt_when_started(self, prompt_id: str) -> None:
         """Interrupt `prompt_id` as soon as it starts here (the request came before the prompt did)."""
         with self._lock:
-            if self._current is None:
+            if not self._current:
                 self._interrupt_wanted = prompt_id
                 return
         self.interrupt(prompt_id)
@@ -202,14 +232,15 @@ class Worker(threading.Thread):
         self._stopping = threading.Event()
         self._free_models, self._free_outputs = threading.Event(), threading.Event()
         self.snapshot: dict[str, Any] = {"device": device, "running": None}
+        self._running: list[str] = []
 
     @classmethod
     def local(cls, name: str, registry: Registry, device: str, folders: Folders, store: QueueStore,
               publisher: Publisher, limits: Limits = DEFAULT_LIMITS, affinity_wait: float = 0.0,
-              budgets: Budgets = Budgets()) -> Worker:
-        """A worker whose executor runs in this process on `device`."""
-        return cls(name, lambda: PromptRunner(registry, device, folders, limits, budgets), store, publisher,
-                   affinity_wait, device)
+              budgets: Budgets = Budgets(), max_batch: int = 1) -> Worker:
+        """A worker whose executor runs in this process on `device`, taking up to `max_batch` prompts at once."""
+        return cls(name, lambda: PromptRunner(registry, device, folders, limits, budgets, max_batch), store,
+                   publisher, affinity_wait, device)
 
     def run(self) -> None:
         self.runner = self._make_runner()
@@ -232,17 +263,15 @@ class Worker(threading.Thread):
         if not self.runner.ready():  # its process is being replaced: claim nothing it could not run
             self._stopping.wait(IDLE_POLL_SECONDS)
             return
-        prompt = self.store.claim(self.worker_name, self.runner.held_recipes(), self.affinity_wait)
-        if prompt is None:
+        prompts = self.store.claim_batch(self.worker_name, self.runner.held_recipes(), self.affinity_wait,
+                                         self.runner.max_batch)
+        if not prompts:
             self.wake.wait(IDLE_POLL_SECONDS)
             self.wake.clear()
             return
-        self._execute(prompt)
+        self._execute(prompts)
 
-    def _execute(self, prompt: QueuedPrompt) -> None:
-        assert self.runner is not None
-        self._refresh(prompt.id)
-        self.publisher.status(self.store.remaining())
+    def _channel(self, prompt: QueuedPrompt) -> Channel:
         sid = prompt.client_id
 
         def emit_preview(preview: Any) -> None:
@@ -251,16 +280,28 @@ class Worker(threading.Thread):
                 if frame is not None:
                     self.publisher.send_preview(frame, sid)
 
+        return Channel(lambda message: self.publisher.send(message, sid), emit_preview)
+
+    def _execute(self, prompts: list[QueuedPrompt]) -> None:
+        assert self.runner is not None
+        self._refresh(prompts)
+        self.publisher.status(self.store.remaining())
         started = time.monotonic()
+        previews = any(self.publisher.wants_previews(prompt.client_id) for prompt in prompts)
         try:
-            outcome = self.runner.run(prompt, lambda message: self.publisher.send(message, sid), emit_preview,
-                                      self.publisher.wants_previews(sid))
+            outcomes = self.runner.run_batch(prompts, [self._channel(prompt) for prompt in prompts], previews)
         except WorkerLost as lost:
-            self._lost(prompt, lost)
+            for prompt in prompts:
+                self._lost(prompt, lost)
             return
         except Exception as exc:  # noqa: BLE001 - the runner's own failure (nodes' are reported by the runner)
-            outcome = self._failed(prompt, exc)
-        seconds, meta = time.monotonic() - started, prompt.workflow.get("meta")
+            outcomes = [self._failed(prompt, exc) for prompt in prompts]
+        seconds = time.monotonic() - started
+        for prompt, outcome in zip(prompts, outcomes):
+            self._settle(prompt, outcome, seconds)
+
+    def _settle(self, prompt: QueuedPrompt, outcome: Outcome, seconds: float) -> None:
+        meta = prompt.workflow.get("meta")
         if self._stopping.is_set() and outcome.status != "success":
             self.store.release(prompt.id)  # stopped by shutdown, not by a user: run it again after restart
             prompt_log.stopped_by_shutdown(prompt.id, meta, seconds)
@@ -294,9 +335,11 @@ class Worker(threading.Thread):
         self.publisher.status(self.store.remaining())
         self.publisher.send(PromptMessages(prompt.id).end(), prompt.client_id)
 
-    def _refresh(self, running: str | None) -> None:
+    def _refresh(self, running: list[QueuedPrompt] | None) -> None:
+        """The snapshot of the worker's device and cache, and the prompts it runs (`running`: the first's id)."""
         assert self.runner is not None
-        self.snapshot = {**self.runner.stats(), "running": running}
+        self._running = [prompt.id for prompt in running or []]
+        self.snapshot = {**self.runner.stats(), "running": self._running[0] if self._running else None}
 
     def interrupt(self, prompt_id: str | None = None) -> bool:
         return self.runner is not None and self.runner.interrupt(prompt_id)
@@ -317,9 +360,9 @@ class Worker(threading.Thread):
         self.interrupt()
         self.wake.set()
         self.join(timeout)
-        running = self.snapshot["running"]
-        if self.is_alive() and running is not None:
-            self.store.release(running)  # stuck in a long step at shutdown: a graceful stop, not a crashed attempt
+        if self.is_alive():
+            for prompt_id in self._running:  # stuck in a long step at shutdown: a graceful stop, not a crash
+                self.store.release(prompt_id)
 
 
 class WorkerPool:
