@@ -165,6 +165,14 @@ class Image:
 
     pixels: Any
 
+    @classmethod
+    def stacked(cls, values: list[Image]) -> Image | None:
+        pixels = stacked_tensors([value.pixels for value in values])
+        return None if pixels is None else cls(pixels)
+
+    def unstacked(self, count: int) -> list[Image]:
+        return [Image(pixels) for pixels in unstacked_tensor(self.pixels, count)]
+
 
 @dataclass(eq=False)
 class ClassLabels:

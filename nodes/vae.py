@@ -23,7 +23,7 @@ def _memory_mode(module: Any, memory: Memory) -> Iterator[None]:
         module.use_tiling, module.use_slicing = saved
 
 
-@node("vae.decode", category="latent", version="1.0.0", display_name="VAE Decode Latents")
+@node("vae.decode", category="latent", version="1.0.0", display_name="VAE Decode Latents", batch=True)
 def vae_decode(ctx: Context, vae: VAE, latents: Latents, memory: Memory = "full") -> Image:
     """Latents → pixels in [0, 1]: unscale by the VAE's scaling (and shift) factor, decode, denormalize."""
     import torch

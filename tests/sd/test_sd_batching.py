@@ -66,7 +66,7 @@ def _batched_and_solo(tmp_path, workflows, monkeypatch) -> tuple[list, list, lis
 def test_txt2img_batched_equals_solo(tiny_sd, tmp_path, monkeypatch, scheduler, guidance):
     workflows = _workflows("sd_txt2img", model=str(tiny_sd), steps=4, scheduler=scheduler, guidance_scale=guidance)
     batched, solo, batch_sizes = _batched_and_solo(tmp_path, workflows, monkeypatch)
-    assert batch_sizes == [3]  # the denoise node ran once for the three prompts
+    assert batch_sizes == [3, 3]  # the denoise and VAE decode nodes ran once for the three prompts
     assert max(_delta(ours, alone) for ours, alone in zip(batched, solo)) <= 1
     assert len({image.tobytes() for image in batched}) == 3  # three prompts, three images
 
@@ -77,5 +77,5 @@ def test_img2img_batched_equals_solo(tiny_sd, tmp_path, monkeypatch):
     workflows = _workflows("sd_img2img", model=str(tiny_sd), steps=4, scheduler="euler_ancestral",
                            guidance_scale=5.0, image="start.png", strength=0.6)
     batched, solo, batch_sizes = _batched_and_solo(tmp_path, workflows, monkeypatch)
-    assert batch_sizes == [3]
+    assert batch_sizes == [3, 3]
     assert max(_delta(ours, alone) for ours, alone in zip(batched, solo)) <= 1
