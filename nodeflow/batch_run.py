@@ -6,7 +6,8 @@ node each on their own, unless it is declared `batch=True` and they differ only
 in linked values that stack (`nodeflow.batching`): then it runs once on the
 stacked values and each run records its own part, under its own cache key,
 with its own events. A batched call that fails is run again per run, so that a
-failure stays with the prompt that caused it.
+failure stays with the prompt that caused it. An interrupt of one run stops that
+run where it is; the others run the step again and go on.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ class BatchRun:
     def execute(self, keys: list[dict[str, str] | None]) -> list[RunReport]:
         started = time.perf_counter()
         walking = [run for run, run_keys in zip(self.runs, keys) if run.begin(run_keys)]
+        executor = self.runs[0].executor
         for index, first in enumerate(self.runs[0].plan.steps):
             due = [run for run in walking if not run.stopped and run.due(run.plan.steps[index])]
+            executor.resume(run.report.run_id for run in self.runs if run.stopped)  # those stopped between steps
             groups: dict[str, list[Run]] = {}
             for run in due:
                 groups.setdefault(run.keys[first.node_id], []).append(run)
@@ -48,21 +51,45 @@ class BatchRun:
                 self.batched(index, leaders)
             else:
                 for run in leaders:
-                    run.attempt(run.plan.steps[index])
+                    self.attempt(run, index)
             for leader, *followers in groups.values():
                 for run in followers:
-                    self.follow(run.plan.steps[index], leader, run)
+                    self.follow(index, leader, run)
         return [run.finish(started) for run in self.runs]
 
-    @staticmethod
-    def follow(step: Step, leader: Run, run: Run) -> None:
-        """`run` has the same key as `leader` at `step`: it takes the leader's outputs, or runs the step itself
-        when the leader's failed (and fails in its own name)."""
+    def attempt(self, run: Run, index: int) -> None:
+        """`run`'s step `index` on its own. An interrupt asked for other runs of the batch stops those, and this
+        step runs again; one asked for this run (or for all) stops it."""
+        step = run.plan.steps[index]
+        while not run.stopped:  # it may have stopped at this step already, at another run's interrupt
+            try:
+                run.run_step(step)
+            except Interrupted:
+                self.settle_interrupt(index)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a node's failure is reported, never raised
+                run.dead.add(step.node_id)
+                run.failed(step, exc)
+            return
+
+    def settle_interrupt(self, index: int) -> None:
+        """An interrupt was met at step `index`: the runs asked to stop (all, after `interrupt()` with no run) stop
+        there, and the others go on."""
+        executor = self.runs[0].executor
+        for run in self.runs:
+            if not run.stopped and executor.stop_asked(run.report.run_id):
+                run.interrupted(run.plan.steps[index])
+        executor.resume(run.report.run_id for run in self.runs if run.stopped)
+
+    def follow(self, index: int, leader: Run, run: Run) -> None:
+        """`run` has the same key as `leader` at step `index`: it takes the leader's outputs, or runs the step
+        itself when the leader's failed (and fails in its own name)."""
+        step = run.plan.steps[index]
         outputs = leader.report.outputs.get(step.node_id)
         if outputs is not None and step.node_id not in leader.dead:
             run.take(step, outputs, leader.report.ui.get(step.node_id))
         else:
-            run.attempt(step)
+            self.attempt(run, index)
 
     def batched(self, index: int, runs: list[Run]) -> None:
         """One call of the batch node at step `index` for `runs`, on their stacked inputs; per run when they do
@@ -70,8 +97,8 @@ class BatchRun:
         steps = [run.plan.steps[index] for run in runs]
         kwargs = self.stacked_inputs(steps, runs)
         if kwargs is None:
-            for run, step in zip(runs, steps):
-                run.attempt(step)
+            for run in runs:
+                self.attempt(run, index)
             return
         step = steps[0]
         for run in runs:
@@ -86,14 +113,18 @@ class BatchRun:
             outputs, _ = runs[0].call(step, kwargs, progress, any(run.previews for run in runs))
             parts = {name: unstack(value, len(runs)) for name, value in outputs.items()}
         except Interrupted:
-            for run, own in zip(runs, steps):
-                run.interrupted(own)
+            self.settle_interrupt(index)
+            going_on = [run for run in runs if not run.stopped]
+            if len(going_on) > 1:
+                self.batched(index, going_on)
+            elif going_on:
+                self.attempt(going_on[0], index)
             return
         except Exception:  # noqa: BLE001 - run again per prompt, so that only the one that fails fails
             log.warning("batch of %d at node %r failed; running it per prompt", len(runs), step.node_id,
                         exc_info=True)
-            for run, own in zip(runs, steps):
-                run.attempt(own)
+            for run in runs:
+                self.attempt(run, index)
             return
         seconds = time.perf_counter() - started
         for number, (run, own) in enumerate(zip(runs, steps)):

@@ -69,6 +69,10 @@ class Executor:
         self.folders = folders or Folders()
         self.models = ModelService(self._reload, budgets.vram_for(self.device), budgets.ram_bytes())
         self._interrupt = threading.Event()
+        self._stops_lock = threading.Lock()
+        self._stops: set[str] = set()  # runs of a batch asked to stop
+        self._stopped: set[str] = set()  # runs of the batch that have stopped
+        self._stop_all = False
         self._run_lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._plans: OrderedDict[str, tuple[Plan, dict[str, str] | None]] = OrderedDict()
@@ -93,9 +97,38 @@ class Executor:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.remove(subscriber)
 
-    def interrupt(self) -> None:
-        """Stop the current run at the next check (between nodes or steps)."""
-        self._interrupt.set()
+    def interrupt(self, run_id: str | None = None) -> None:
+        """Stop the current run (of a batch, only the run `run_id`, when given) at the next check, between nodes
+        or steps. The check is one event for every node running; a batch whose other runs meet it resumes them
+        (`stop_asked`, `resume`)."""
+        with self._stops_lock:
+            if run_id in self._stopped:
+                return  # stopped already: the batch's other runs must not meet the check again
+            if run_id is None:
+                self._stop_all = True
+            else:
+                self._stops.add(run_id)
+            self._interrupt.set()
+
+    def stop_asked(self, run_id: str) -> bool:
+        """Whether the run `run_id` was asked to stop."""
+        with self._stops_lock:
+            return self._interrupt.is_set() and (self._stop_all or run_id in self._stops)
+
+    def resume(self, run_ids: Iterable[str]) -> None:
+        """The runs `run_ids` have stopped: the others, which met the same check, go on unless asked too."""
+        with self._stops_lock:
+            self._stopped.update(run_ids)
+            self._stops.difference_update(self._stopped)
+            if not self._stops and not self._stop_all:
+                self._interrupt.clear()
+
+    def _clear_stops(self) -> None:
+        with self._stops_lock:
+            self._stops.clear()
+            self._stopped.clear()
+            self._stop_all = False
+            self._interrupt.clear()
 
     def run(
         self,
@@ -115,7 +148,7 @@ class Executor:
             workflow = workflow.with_params(params)
         steps, keys = self._compile(workflow, targets)
         with self._run_lock:
-            self._interrupt.clear()
+            self._clear_stops()
             return Run(self, steps, run_id or uuid.uuid4().hex, workflow, on_event, previews, pnginfo).execute(keys)
 
     def run_batch(self, items: list[BatchItem], previews: bool = False) -> list[RunReport | ProblemList]:
@@ -129,7 +162,7 @@ class Executor:
                 compiled.append(problems)
         runnable = [(item, found) for item, found in zip(items, compiled) if not isinstance(found, ProblemList)]
         with self._run_lock:
-            self._interrupt.clear()
+            self._clear_stops()
             runs = [Run(self, steps, item.run_id, item.workflow, item.on_event, previews, item.pnginfo)
                     for item, (steps, _) in runnable]
             keys = [run_keys for _, (_, run_keys) in runnable]

@@ -125,7 +125,7 @@ class Run:
             self.current_inputs = None
             self.failed(step, self.unreadable[node_id])
             return False
-        if self.executor._interrupt.is_set():
+        if self.executor.stop_asked(self.report.run_id):
             self.interrupted(step)
             return False
         return True

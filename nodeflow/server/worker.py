@@ -136,7 +136,7 @@ class PromptRunner:
                 if isinstance(event, RunStarted):
                     with self._lock:
                         if self._interrupt_wanted == prompt.id:
-                            self.executor.interrupt()
+                            self.executor.interrupt(prompt.id)
                 if isinstance(event, NodeProgress) and event.preview is not None:
                     channel.emit_preview(event.preview)
                 for message in said.of(event):
@@ -178,7 +178,7 @@ class PromptRunner:
             if not self._current or (prompt_id is not None and prompt_id not in self._current):
                 return False
             self._interrupt_wanted = prompt_id or self._current[0]
-            self.executor.interrupt()
+            self.executor.interrupt(prompt_id)  # of a batch, that prompt only; all without one
             return True
 
     def interrupt_when_started(self, prompt_id: str) -> None:

@@ -50,6 +50,7 @@ def scale(ctx: Context, vector: Vector, weights: Vector, factor: float = 2.0) ->
         raise ValueError("negative")
     for step in (1, 2):
         ctx.progress(step, 2)
+        ctx.check_interrupt()
     return Vector([[x * w * factor for x, w in zip(row, weights.rows[0])] for row in vector.rows])
 
 
@@ -138,3 +139,48 @@ def test_a_workflow_that_cannot_run_gets_its_problems_and_the_others_run():
     broken = Workflow.from_dict({"nodeflow": 1, "nodes": {"x": {"type": "batchtest.nope", "inputs": {}}}})
     first, problems, last = _batch(_executor(), [_workflow(1), broken, _workflow(2)])
     assert isinstance(problems, ProblemList) and first.ok and last.ok
+
+
+def _interrupting(executor: Executor, events: dict[str, list], run_id: str, node_id: str):
+    """A subscriber for `run_id` that asks to interrupt it when its node `node_id` reports progress or starts."""
+    def on_event(event) -> None:
+        events.setdefault(run_id, []).append(event)
+        if isinstance(event, (NodeProgress, NodeStarted)) and event.node_id == node_id:
+            executor.interrupt(run_id)
+    return on_event
+
+
+def test_an_interrupt_of_one_prompt_in_a_batch_stops_only_that_prompt():
+    executor, events = _executor(), {}
+    items = [BatchItem(_workflow(seed), f"run{seed}") for seed in (1, 5, 9)]
+    items[1] = BatchItem(_workflow(5), "run5", _interrupting(executor, events, "run5", "scale"))
+    CALLS.clear()
+    first, stopped, last = executor.run_batch(items)
+    assert stopped.interrupted and "show" not in stopped.ui
+    assert first.ok and last.ok and [first.ui["show"], last.ui["show"]] == [{"values": [1.0, 2.0]},
+                                                                          {"values": [9.0, 10.0]}]
+    assert [call for call in CALLS if call[0] == "scale"] == [("scale", 3), ("scale", 2)]  # again, without it
+
+
+def test_an_interrupt_of_one_prompt_met_by_another_prompts_node_lets_that_one_go_on():
+    executor = _executor()
+
+    def interrupt_the_other(event) -> None:
+        if isinstance(event, NodeProgress) and event.node_id == "scale" and event.value == 1:
+            executor.interrupt("run5")
+
+    items = [BatchItem(_workflow(1, factor=2.0), "run1", interrupt_the_other),  # factors differ: scale runs each
+             BatchItem(_workflow(5, factor=3.0), "run5")]
+    CALLS.clear()
+    first, stopped = executor.run_batch(items)
+    assert first.ok and first.ui["show"] == {"values": [1.0, 2.0]}
+    assert stopped.interrupted and "show" not in stopped.ui
+    assert [call for call in CALLS if call[0] == "scale"] == [("scale", 1), ("scale", 1)]  # run1's, twice
+
+
+def test_an_interrupt_of_the_whole_batch_stops_every_prompt():
+    executor = _executor()
+    items = [BatchItem(_workflow(seed), f"run{seed}") for seed in (1, 5)]
+    items[0] = BatchItem(_workflow(1), "run1", lambda event: isinstance(event, NodeProgress) and executor.interrupt())
+    reports = executor.run_batch(items)
+    assert all(report.interrupted for report in reports)
