@@ -133,8 +133,8 @@ class BatchRun:
     @staticmethod
     def stacked_inputs(steps: list[Step], runs: list[Run]) -> dict[str, Any] | None:
         """The inputs of one call for all runs: each linked input that stacks, stacked (even when the runs share
-        it, so that every batchable input holds one row per prompt), and the others, which must be the same for
-        all; None when they are not."""
+        it, so that every batchable input holds one row per prompt), each per-sample literal as the list of the
+        runs' values, and the others, which must be the same for all; None when they are not."""
         step = steps[0]
         try:
             inputs = [run.inputs_of(own) for run, own in zip(runs, steps)]
@@ -147,6 +147,8 @@ class BatchRun:
             stacked = stack(values) if name in step.links else None
             if stacked is not None:
                 kwargs[name] = stacked  # shared ones too: every batchable input holds one row per prompt
+            elif name in step.definition.per_sample:
+                kwargs[name] = values
             elif all(other is value or (name not in step.links and other == value) for other in values):
                 kwargs[name] = value
             else:

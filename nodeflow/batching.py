@@ -40,12 +40,14 @@ def unstack(value: Any, count: int) -> list[Any]:
 
 def batch_key(steps: Plan) -> str:
     """What prompts must share to be taken into one batch: the graph (nodes, types, links), the literals of the
-    batch nodes and the pixel-making literals of every node (sizes, batch sizes). They may differ in every other
+    batch nodes but their per-sample ones (seeds), and the pixel-making literals of every node (sizes, batch
+    sizes). They may differ in every other
     literal (prompt, negative prompt, seed, scheduler, model); where the values that makes do not stack, the
     batch's run runs those steps per prompt (`batch_run`)."""
     shape = [(step.node_id, step.definition.type_id, sorted(step.links.items()),
               sorted((name, value) for name, value in step.literals.items()
-                     if step.definition.batch or name in step.definition.pixels))
+                     if (step.definition.batch and name not in step.definition.per_sample)
+                     or name in step.definition.pixels))
              for step in steps.steps]
     text = json.dumps(shape, sort_keys=True, default=repr)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

@@ -73,6 +73,7 @@ class NodeDef:
     fingerprint: Callable[..., str] | None = None
     pixels: tuple[str, ...] = ()
     batch: bool = False
+    per_sample: tuple[str, ...] = ()
     output_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,11 +164,11 @@ def _inputs(func: Callable[..., Any], hints: dict[str, Any], where: str) -> tupl
     return inputs, context_arg
 
 
-def _pixel_inputs(pixels: tuple[str, ...], inputs: dict[str, InputSpec], where: str) -> tuple[str, ...]:
-    for name in pixels:
+def _literal_inputs(option: str, names: tuple[str, ...], inputs: dict[str, InputSpec], where: str) -> tuple[str, ...]:
+    for name in names:
         if name not in inputs or not inputs[name].is_widget:
-            raise NodeDefinitionError(f"{where}: pixels names {name!r}, which is not one of its literal inputs")
-    return tuple(pixels)
+            raise NodeDefinitionError(f"{where}: {option} names {name!r}, which is not one of its literal inputs")
+    return tuple(names)
 
 
 def node(
@@ -181,6 +182,7 @@ def node(
     fingerprint: Callable[..., str] | None = None,
     pixels: tuple[str, ...] = (),
     batch: bool = False,
+    per_sample: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a typed function as a node.
 
@@ -194,7 +196,8 @@ def node(
     node makes (e.g. `("width", "height", "batch_size")`): validation adds them
     up over a prompt and refuses it beyond `Limits.max_pixels`. `batch` marks a node that runs several prompts
     at once: its linked inputs of types that stack come stacked, one row per prompt (see `nodeflow.batching`),
-    and its outputs are unstacked per prompt.
+    and its outputs are unstacked per prompt; its `per_sample` literal inputs (a seed) may differ between the
+    prompts and come as a list of their values, one per prompt.
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -212,7 +215,10 @@ def node(
             raise NodeDefinitionError(f"{where}: missing return annotation (use -> None for no outputs)")
         inputs, context_arg = _inputs(func, hints, where)
         outputs, returns_tuple = _outputs(hints["return"], output, where)
-        pixel_inputs = _pixel_inputs(pixels, inputs, where)
+        pixel_inputs = _literal_inputs("pixels", pixels, inputs, where)
+        per_sample_inputs = _literal_inputs("per_sample", per_sample, inputs, where)
+        if per_sample and not batch:
+            raise NodeDefinitionError(f"{where}: per_sample inputs need batch=True")
         func.__nodeflow__ = NodeDef(  # type: ignore[attr-defined]
             type_id=type_id,
             func=func,
@@ -228,6 +234,7 @@ def node(
             fingerprint=fingerprint,
             pixels=pixel_inputs,
             batch=batch,
+            per_sample=per_sample_inputs,
         )
         return func
 

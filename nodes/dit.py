@@ -20,7 +20,7 @@ from ._pipeline_folders import (
 from .denoise_loop import denoise_loop, guide, model_batch
 from .latents import Seed
 from .sampling import Guidance, Steps
-from .schedulers import set_steps
+from .schedulers import generator_state, set_steps
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
 LabelInput = list[str | int] | str | int
@@ -111,7 +111,8 @@ def list_labels(ctx: Context, transformer: DiTTransformer) -> str:
     return text
 
 
-@node("dit.denoise", category="sampling", version="1.0.0", display_name="DiT Denoise")
+@node("dit.denoise", category="sampling", version="1.0.0", display_name="DiT Denoise", batch=True,
+      per_sample=("seed",))
 def denoise(
     ctx: Context,
     transformer: DiTTransformer,
@@ -122,7 +123,8 @@ def denoise(
     guidance_scale: Guidance = 4.0,
 ) -> Latents:
     """Denoise from seeded noise to latents, guided towards the class labels (guidance > 1 mixes in the
-    null class on the first latent channels; a learned-sigma output is split off before the step)."""
+    null class on the first latent channels; a learned-sigma output is split off before the step). In a batch
+    of prompts, each label's noise and steps come from its own prompt's seed."""
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
@@ -131,7 +133,8 @@ def denoise(
         config = model.config
         channels, size, batch = config.in_channels, config.sample_size, len(class_labels.ids)
         guided = guidance_scale > 1
-        generator = torch.Generator().manual_seed(seed)
+        generator = ([torch.Generator().manual_seed(each) for each in seed] if isinstance(seed, list)
+                     else torch.Generator().manual_seed(seed))
         noise = randn_tensor((batch, channels, size, size), generator=generator, device=torch.device(ctx.device),
                              dtype=model.dtype)
         labels = class_labels.ids.to(ctx.device).reshape(-1)
@@ -154,7 +157,7 @@ def denoise(
 
         # DiTPipeline passes no generator; passing it keeps ancestral schedulers seeded (others ignore it).
         sample = denoise_loop(ctx, sampler, sampler.timesteps, noise, generator, predict, prepare=prepare)
-    return Latents(sample[:batch], generator.get_state())
+    return Latents(sample[:batch], generator_state(generator))
 
 
 def _guide_first_channels(prediction, channels: int, guidance_scale: float):

@@ -180,6 +180,16 @@ class ClassLabels:
 
     ids: Any
 
+    @classmethod
+    def stacked(cls, values: list[ClassLabels]) -> ClassLabels | None:
+        """One label per prompt (a prompt of several draws them from one seed's stream: it runs alone)."""
+        if any(len(value.ids) != 1 for value in values):
+            return None
+        return cls(stacked_tensors([value.ids for value in values]))
+
+    def unstacked(self, count: int) -> list[ClassLabels]:
+        return [ClassLabels(ids) for ids in unstacked_tensor(self.ids, count)]
+
 
 # ControlNet
 

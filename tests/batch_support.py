@@ -1,0 +1,55 @@
+"""The batch parity tests' common part: the same workflows run as one batch and each alone, and their pixels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nodeflow import Executor, Folders, Workflow
+from nodeflow.batch_run import BatchRun
+from nodeflow.executor import BatchItem
+from nodeflow.registry import default_registry
+from nodes.image import to_pil
+from tests.pipeline_support import WORKFLOWS
+
+
+def workflows(name: str, per_prompt: list[dict[str, Any]], **params: Any) -> list[Workflow]:
+    """workflows/<name>.json once per entry of `per_prompt`, with `params` and that entry's params applied."""
+    workflow = Workflow.from_dict(json.loads((WORKFLOWS / f"{name}.json").read_text()))
+    return [workflow.with_params({**params, **own}) for own in per_prompt]
+
+
+def _executor(root: Path) -> Executor:
+    return Executor(default_registry(), device="cpu", folders=Folders(output=root, input=root.parent / "in",
+                                                                      trust_paths=True))
+
+
+def _pixels(report: Any, decoder: str) -> np.ndarray:
+    """The decoded image as the save node writes it (8-bit)."""
+    [image] = to_pil(report.value(decoder, "image"))
+    return np.asarray(image).astype(int)
+
+
+def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any, decoder: str = "decode"
+                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """The images of `runs` as one batch and each alone, and the sizes of the batched calls made."""
+    batch_sizes: list[int] = []
+    real = BatchRun.batched
+
+    def counting(self: BatchRun, index: int, batched_runs: list) -> None:
+        batch_sizes.append(len(batched_runs))
+        real(self, index, batched_runs)
+
+    monkeypatch.setattr(BatchRun, "batched", counting)
+    batched = _executor(tmp_path / "batched").run_batch([BatchItem(w, f"b{i}") for i, w in enumerate(runs)])
+    solo = [_executor(tmp_path / f"solo{i}").run(w) for i, w in enumerate(runs)]
+    assert all(report.ok for report in batched + solo), [r.failures for r in batched + solo]
+    return [_pixels(r, decoder) for r in batched], [_pixels(r, decoder) for r in solo], batch_sizes
+
+
+def largest_difference(batched: list[np.ndarray], solo: list[np.ndarray]) -> int:
+    """The largest difference of an 8-bit channel value between a prompt's batched and solo image."""
+    return max(int(np.abs(ours - alone).max()) for ours, alone in zip(batched, solo))
