@@ -145,10 +145,10 @@ class BatchRun:
         for name, value in first.items():
             values = [each[name] for each in inputs]
             stacked = stack(values) if name in step.links else None
-            if stacked is not None:
-                kwargs[name] = stacked  # shared ones too: every batchable input holds one row per prompt
-            elif name in step.definition.per_sample:
+            if name in step.definition.per_sample:
                 kwargs[name] = values
+            elif stacked is not None:
+                kwargs[name] = stacked  # shared ones too: every batchable input holds one row per prompt
             elif all(other is value or (name not in step.links and other == value) for other in values):
                 kwargs[name] = value
             else:

@@ -20,7 +20,7 @@ from ._pipeline_folders import (
 from .denoise_loop import denoise_loop, guide, model_batch
 from .latents import Seed
 from .sampling import Guidance, Steps
-from .schedulers import generator_state, set_steps
+from .schedulers import generator_state, seeded_generators, set_steps
 from .types import VAE, ClassLabels, DiTTransformer, Latents, Scheduler
 
 LabelInput = list[str | int] | str | int
@@ -133,8 +133,7 @@ def denoise(
         config = model.config
         channels, size, batch = config.in_channels, config.sample_size, len(class_labels.ids)
         guided = guidance_scale > 1
-        generator = ([torch.Generator().manual_seed(each) for each in seed] if isinstance(seed, list)
-                     else torch.Generator().manual_seed(seed))
+        generator = seeded_generators(seed)
         noise = randn_tensor((batch, channels, size, size), generator=generator, device=torch.device(ctx.device),
                              dtype=model.dtype)
         labels = class_labels.ids.to(ctx.device).reshape(-1)

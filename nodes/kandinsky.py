@@ -21,7 +21,7 @@ from ._pipeline_folders import (
 from .denoise_loop import denoise_loop, guide, model_batch
 from .latents import Seed
 from .sampling import Guidance, Steps
-from .schedulers import set_steps
+from .schedulers import generator_state, seeded_generators, set_steps
 from .types import ImageConditionedUNet, ImageEmbeds, Latents, Scheduler, VQModel
 
 Size = Annotated[int, Field(ge=16, le=4096)]
@@ -57,7 +57,8 @@ def latent_size(pixels: int, scale: int) -> int:
     return -(-pixels // scale**2) * scale
 
 
-@node("kandinsky.denoise", category="sampling", version="1.0.0", display_name="Kandinsky Denoise")
+@node("kandinsky.denoise", category="sampling", version="1.0.0", display_name="Kandinsky Denoise", batch=True,
+      per_sample=("seed",))
 def denoise(
     ctx: Context,
     unet: ImageConditionedUNet,
@@ -71,7 +72,7 @@ def denoise(
     guidance_scale: Guidance = 4.0,
 ) -> Latents:
     """Denoise MoVQ latents from seeded noise, conditioned on the image embeddings (guidance > 1 pushes
-    away from the negative embeddings)."""
+    away from the negative embeddings). In a batch of prompts, each one's noise comes from its own seed."""
     import torch
     from diffusers.utils.torch_utils import randn_tensor
 
@@ -86,7 +87,7 @@ def denoise(
         scale = unet.config["movq_scale_factor"]
         shape = (len(image_embeds.embeds), model.config.in_channels, latent_size(height, scale),
                  latent_size(width, scale))
-        generator = torch.Generator().manual_seed(seed)
+        generator = seeded_generators(seed)
         latents = randn_tensor(shape, generator=generator, device=device, dtype=embeds.dtype) * sampler.init_noise_sigma
         channels = latents.shape[1]
         learned_variance = getattr(sampler.config, "variance_type", None) in ("learned", "learned_range")
@@ -101,4 +102,4 @@ def denoise(
             return prediction if learned_variance else prediction[:, :channels]
 
         latents = denoise_loop(ctx, sampler, sampler.timesteps, latents, generator, predict)
-    return Latents(latents, generator.get_state())
+    return Latents(latents, generator_state(generator))

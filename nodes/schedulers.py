@@ -172,6 +172,15 @@ def generator_from(latents: Latents) -> Any:
     return generators if isinstance(states, list) else generators[0]
 
 
+def seeded_generators(seed: int | list[int]) -> Any:
+    """A CPU generator seeded with `seed`; for a batch node's per-sample seeds (a list), one per sample."""
+    import torch
+
+    if isinstance(seed, list):
+        return [torch.Generator().manual_seed(each) for each in seed]
+    return torch.Generator().manual_seed(seed)
+
+
 def generator_state(generator: Any) -> Any:
     if isinstance(generator, list):
         return [each.get_state() for each in generator]

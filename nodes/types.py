@@ -120,6 +120,14 @@ class ImageEmbeds:
 
     embeds: Any
 
+    @classmethod
+    def stacked(cls, values: list[ImageEmbeds]) -> ImageEmbeds | None:
+        embeds = stacked_tensors([value.embeds for value in values])
+        return None if embeds is None else cls(embeds)
+
+    def unstacked(self, count: int) -> list[ImageEmbeds]:
+        return [ImageEmbeds(embeds) for embeds in unstacked_tensor(self.embeds, count)]
+
 
 @dataclass(eq=False)
 class Latents:
