@@ -107,10 +107,10 @@ class BatchRun:
 
         def progress(node_id: str, value: int, total: int, preview: Any) -> None:
             for run in runs:
-                run.progress(node_id, value, total, preview)
+                run.progress(node_id, value, total, None)
 
-        try:
-            outputs, _ = runs[0].call(step, kwargs, progress, any(run.previews for run in runs))
+        try:  # without previews: a batch's picture would show one prompt's image to the others' clients
+            outputs, _ = runs[0].call(step, kwargs, progress, False)
             parts = {name: unstack(value, len(runs)) for name, value in outputs.items()}
         except Interrupted:
             self.settle_interrupt(index)

@@ -49,7 +49,7 @@ def scale(ctx: Context, vector: Vector, weights: Vector, factor: float = 2.0) ->
     if any(x < 0 for row in vector.rows for x in row):
         raise ValueError("negative")
     for step in (1, 2):
-        ctx.progress(step, 2)
+        ctx.progress(step, 2, f"picture of {vector.rows}" if ctx.wants_previews else None)
         ctx.check_interrupt()
     return Vector([[x * w * factor for x, w in zip(row, weights.rows[0])] for row in vector.rows])
 
@@ -75,10 +75,11 @@ def _executor() -> Executor:
     return Executor(Registry([source, weights, scale, show]), device="cpu")
 
 
-def _batch(executor: Executor, workflows: list[Workflow], events: dict[str, list] | None = None) -> list:
+def _batch(executor: Executor, workflows: list[Workflow], events: dict[str, list] | None = None,
+           previews: bool = False) -> list:
     items = [BatchItem(workflow, f"run{i}", None if events is None else events.setdefault(f"run{i}", []).append)
              for i, workflow in enumerate(workflows)]
-    return executor.run_batch(items)
+    return executor.run_batch(items, previews=previews)
 
 
 def test_a_batch_node_runs_once_for_all_and_each_prompt_gets_its_solo_result():
@@ -100,15 +101,15 @@ def test_each_prompt_of_a_batch_has_its_own_cache_entries():
     assert CALLS == [] and [sorted(r.cached) for r in again] == [["scale", "show", "src", "w"]] * 2
 
 
-def test_each_prompt_gets_its_own_events():
+def test_each_prompt_gets_its_own_events_and_no_picture_of_another_prompt():
     events: dict[str, list] = {}
-    _batch(_executor(), [_workflow(seed) for seed in (1, 5)], events)
+    _batch(_executor(), [_workflow(seed) for seed in (1, 5)], events, previews=True)
     for run_id in ("run0", "run1"):
         mine = events[run_id]
         assert {event.run_id for event in mine} == {run_id}
         started = ["src", "w", "scale", "show"] if run_id == "run0" else ["src", "scale", "show"]  # w: shared
         assert [e.node_id for e in mine if isinstance(e, NodeStarted)] == started
-        assert [e.value for e in mine if isinstance(e, NodeProgress)] == [1, 2]
+        assert [(e.value, e.preview) for e in mine if isinstance(e, NodeProgress)] == [(1, None), (2, None)]
         assert [e.node_id for e in mine if isinstance(e, NodeFinished) and e.ui] == ["show"]
 
 
