@@ -19,6 +19,7 @@ from typing import Any
 from .batching import stack, unstack
 from .context import Interrupted
 from .events import NodeStarted
+from .inplace_guard import InputVersions, changed_in_place
 from .plan import Step
 from .report import RunReport
 from .run import Run
@@ -33,6 +34,8 @@ def same_plan(runs: list[Run]) -> bool:
 
 
 class BatchRun:
+    """The runs of one batch (`Executor.run_batch`), executed together step by step."""
+
     def __init__(self, runs: list[Run]) -> None:
         self.runs = runs
 
@@ -109,8 +112,11 @@ class BatchRun:
             for run in runs:
                 run.progress(node_id, value, total, None)
 
+        versions = InputVersions({name: kwargs[name] for name in step.links})
         try:  # without previews: a batch's picture would show one prompt's image to the others' clients
             outputs, _ = runs[0].call(step, kwargs, progress, False)
+            if versions.changed():  # run alone, each run's own guard names it and forgets what it changed
+                raise changed_in_place(step.node_id, step.definition.type_id, versions.changed())
             parts = {name: unstack(value, len(runs)) for name, value in outputs.items()}
         except Interrupted:
             self.settle_interrupt(index)

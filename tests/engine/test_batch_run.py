@@ -4,6 +4,7 @@ gets the report, events and cache entries of its solo run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nodeflow import Context, Executor, Registry, Workflow, node
 from nodeflow.events import NodeFinished, NodeProgress, NodeStarted
@@ -185,3 +186,60 @@ def test_an_interrupt_of_the_whole_batch_stops_every_prompt():
     items[0] = BatchItem(_workflow(1), "run1", lambda event: isinstance(event, NodeProgress) and executor.interrupt())
     reports = executor.run_batch(items)
     assert all(report.interrupted for report in reports)
+
+
+@dataclass(eq=False)
+class Rows:
+    """A tensor of rows, one per prompt when stacked."""
+
+    values: Any
+
+    @classmethod
+    def stacked(cls, values: list[Rows]) -> Rows:
+        import torch
+
+        return cls(torch.cat([value.values for value in values]))
+
+    def unstacked(self, count: int) -> list[Rows]:
+        return [Rows(part.clone()) for part in self.values.chunk(count)]
+
+
+@node("batchtest.rows", category="test", output="rows")
+def rows(seed: int = 0) -> Rows:
+    import torch
+
+    return Rows(torch.full((1, 2), float(seed)))
+
+
+@dataclass(eq=False)
+class Offset:
+    """A tensor that does not stack: the prompts of a batch share it."""
+
+    value: Any
+
+
+@node("batchtest.offset", category="test", output="offset")
+def offset() -> Offset:
+    import torch
+
+    return Offset(torch.ones(2))
+
+
+@node("batchtest.add_in_place", category="test", output="rows", batch=True, output_node=True)
+def add_in_place(rows: Rows, offset: Offset) -> Rows:
+    """Adds the offset, changing the shared offset tensor in place (what the guard forbids)."""
+    offset.value.add_(1.0)
+    return Rows(rows.values + offset.value)
+
+
+def test_a_batch_node_that_changes_a_shared_input_in_place_fails_in_each_prompts_name():
+    executor = Executor(Registry([rows, offset, add_in_place]), device="cpu")
+    workflows = [Workflow.from_dict({"nodeflow": 1, "nodes": {
+        "rows": {"type": "batchtest.rows", "inputs": {"seed": seed}},
+        "offset": {"type": "batchtest.offset", "inputs": {}},
+        "add": {"type": "batchtest.add_in_place", "inputs": {"rows": {"node": "rows", "output": "rows"},
+                                                             "offset": {"node": "offset", "output": "offset"}}},
+    }}) for seed in (1, 2)]
+    reports = executor.run_batch([BatchItem(workflow, f"run{i}") for i, workflow in enumerate(workflows)])
+    assert [[(f.node_id, f.exception_type) for f in r.failures] for r in reports] == [
+        [("add", "InputChangedInPlace")]] * 2
