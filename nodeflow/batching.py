@@ -38,12 +38,15 @@ def unstack(value: Any, count: int) -> list[Any]:
     return parts
 
 
-def batch_key(steps: Plan) -> str:
+def batch_key(steps: Plan) -> str | None:
     """What prompts must share to be taken into one batch: the graph (nodes, types, links), the literals of the
     batch nodes but their per-sample ones (seeds), and the pixel-making literals of every node (sizes, batch
     sizes). They may differ in every other
     literal (prompt, negative prompt, seed, scheduler, model); where the values that makes do not stack, the
-    batch's run runs those steps per prompt (`batch_run`)."""
+    batch's run runs those steps per prompt (`batch_run`). None for a workflow without a batch node: batching
+    it would gain nothing and keep each prompt waiting for the others' steps."""
+    if not any(step.definition.batch for step in steps.steps):
+        return None
     shape = [(step.node_id, step.definition.type_id, sorted(step.links.items()),
               sorted((name, value) for name, value in step.literals.items()
                      if (step.definition.batch and name not in step.definition.per_sample)

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import pytest
 
+from nodeflow import Workflow
+from nodeflow.batching import batch_key
+from nodeflow.plan import plan
+from nodeflow.registry import default_registry
 from tests.batch_support import batched_and_solo, largest_difference, workflows
 from tests.pipeline_support import pattern_image
 
@@ -37,3 +41,19 @@ def test_img2img_batched_equals_solo(tiny_sd, tmp_path, monkeypatch):
     batched, solo, batch_sizes = batched_and_solo(tmp_path, runs, monkeypatch)
     assert batch_sizes == [3, 3]
     assert largest_difference(batched, solo) <= 1
+
+
+def test_prompts_differing_in_prompt_seed_or_scheduler_share_a_batch_key_and_others_do_not():
+    registry = default_registry()
+
+    def key(**params):
+        [workflow] = workflows("sd_txt2img", [params], model="m", steps=4)
+        return batch_key(plan(workflow, registry))
+
+    same = key(prompt="a cat", seed=1, scheduler="euler")
+    assert same == key(prompt="a dog", negative_prompt="fog", seed=2, scheduler="ddim")
+    assert same != key(steps=5) and same != key(width=64) and same != key(guidance_scale=2.0)
+    image_copy = {"nodeflow": 1, "nodes": {"load": {"type": "image.load", "inputs": {"image": "x.png"}},
+                                         "save": {"type": "image.save",
+                                                  "inputs": {"image": {"node": "load", "output": "image"}}}}}
+    assert batch_key(plan(Workflow.from_dict(image_copy), registry)) is None  # no batch node: runs alone
