@@ -18,7 +18,8 @@ import websocket
 from PIL import Image
 
 from tests.server_nodes.families import family_workflow
-from tests.server_support import ServerProcess, counting_workflow
+from tests.server_support import REPO, ServerProcess, counting_workflow
+from tiny_models.sd import make_tiny_sd
 
 pytestmark = pytest.mark.ray
 ACTORS = 2
@@ -62,7 +63,9 @@ def _running_actor(server, timeout: float = 30.0) -> dict:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with _ray_server(tmp_path_factory.mktemp("ray")) as running:
+    root = tmp_path_factory.mktemp("ray")
+    make_tiny_sd(root / "models" / "tiny_sd")
+    with _ray_server(root) as running:
         _actors(running)
         yield running
 
@@ -143,14 +146,31 @@ def test_two_prompts_run_at_once_on_two_actors(server):
     assert max(m["started"] for m in meta) < min(m["finished"] for m in meta)
 
 
+def test_pending_prompts_of_one_shape_run_as_one_batch_in_an_actor(server):
+    blockers = [server.queue(counting_workflow(seed=90 + i, steps=40, delay=0.05)) for i in range(ACTORS)]
+    deadline = time.monotonic() + 30
+    while len([d for d in server.get("/system_stats")[1]["devices"] if d["running"]]) < ACTORS:
+        assert time.monotonic() < deadline, "the blockers did not start"
+        time.sleep(0.05)
+    workflow = json.loads((REPO / "workflows" / "sd_txt2img.json").read_text())
+    ids = [server.queue(workflow, params={"model": "tiny_sd", "steps": 3, "prompt": f"picture {seed}", "seed": seed})
+           for seed in (1, 2, 3)]
+    history = _history(server, ids + blockers)
+    entries = [history[prompt_id] for prompt_id in ids]
+    assert [entry["status"]["status_str"] for entry in entries] == ["success"] * 3
+    assert len({(entry["meta"]["started"], entry["meta"]["worker"]) for entry in entries}) == 1
+    written = {entry["outputs"]["save"]["images"][0]["filename"] for entry in entries}
+    assert len({(server.root / "output" / name).read_bytes() for name in written}) == 3
+
+
 def test_prompts_of_a_model_keep_going_to_the_actor_that_holds_it(server):
+    loads_before = sum(device["model_loads"] for device in _actors(server))
     queued = {server.queue(family_workflow(family, seed=i, load_seconds=0.3, use_seconds=0.1)): family
               for i in range(4) for family in "AB"}
     history = _history(server, queued)
     workers = {family: {history[i]["meta"]["worker"] for i, f in queued.items() if f == family} for family in "AB"}
     assert len(workers["A"]) == len(workers["B"]) == 1 and workers["A"] != workers["B"]
-    loads = {device["worker"]: device["model_loads"] for device in _actors(server)}
-    assert sum(loads.values()) == 2  # each family loaded once, on its own actor
+    assert sum(device["model_loads"] for device in _actors(server)) - loads_before == 2  # each family once
     assert server.post("/free", {"unload_models": True})[0] == 200  # reaches every actor
     deadline = time.monotonic() + 30
     while any(model["loaded"] for device in server.get("/system_stats")[1]["devices"] for model in device["models"]):

@@ -1,10 +1,9 @@
 """The actor side of a Ray worker: one device, one `PromptRunner` (executor, cache, model service), plain data in
 and out.
 
-The head sends a `RemotePrompt` (the queued prompt, the input files it names,
-whether previews are wanted); `run` streams back `("message", message)`,
-`("preview", jpeg)` and `("files", [SentFile])` items as the run goes, then
-`("outcome", Outcome, state)`. The actor's folders are a private scratch
+The head sends a `RemoteBatch` (the queued prompts, the input files they name,
+whether previews are wanted); `run` streams back each prompt's messages and
+previews and the files written as the run goes, then the outcomes. The actor's folders are a private scratch
 folder, but for the models, which it reads where the head's config says (the
 same path on each machine, or hub ids).
 """
@@ -31,7 +30,7 @@ from ..registry import default_registry
 from .messages import preview_jpeg
 from .remote_files import ScratchFolders, clear, place_inputs, take_written
 from .store import QueuedPrompt
-from .worker import PromptRunner
+from .worker import Channel, PromptRunner
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,10 @@ class ActorSettings:
 
 
 @dataclass(frozen=True)
-class RemotePrompt:
-    prompt: QueuedPrompt
+class RemoteBatch:
+    """The prompts to run as one batch (often one), the input files they name, and whether previews are wanted."""
+
+    prompts: list[QueuedPrompt]
     inputs: dict[str, bytes]
     previews: bool
 
@@ -72,34 +73,39 @@ class PromptActor:
         return {**self.runner.stats(), **self.runner.model_stats(), "held": self.runner.held_recipes(),
                 "memory": memory_stats(self.runner.executor.device), "pid": os.getpid(), "node": socket.gethostname()}
 
-    def run(self, request: RemotePrompt) -> Iterator[tuple[Any, ...]]:
+    def run(self, request: RemoteBatch) -> Iterator[tuple[Any, ...]]:
+        """Streams `("message", prompt number, message)`, `("preview", prompt number, jpeg)` and `("files",
+        [SentFile])` as the prompts run, then `("outcomes", [Outcome], state)`."""
         place_inputs(self.folders, request.inputs)
         events: queue.Queue[tuple[Any, ...]] = queue.Queue()
 
-        def emit_preview(preview: Any) -> None:
-            jpeg = preview_jpeg(preview)
-            if jpeg is not None:
-                events.put(("preview", jpeg))
+        def channel(number: int) -> Channel:
+            def emit_preview(preview: Any) -> None:
+                jpeg = preview_jpeg(preview)
+                if jpeg is not None:
+                    events.put(("preview", number, jpeg))
+
+            return Channel(lambda message: events.put(("message", number, message)), emit_preview)
 
         def work() -> None:
             try:
-                ended: Any = self.runner.run(request.prompt, lambda message: events.put(("message", message)),
-                                             emit_preview, request.previews)
+                ended: Any = self.runner.run_batch(request.prompts, [channel(n) for n in range(len(request.prompts))],
+                                                   request.previews)
             except BaseException as exc:  # noqa: BLE001 - raised where the head sees it, below
                 ended = exc
-            clear(self.folders.input)  # before the end is known: the next prompt's inputs may come right after
+            clear(self.folders.input)  # before the end is known: the next prompts' inputs may come right after
             events.put(("ended", ended))
 
-        threading.Thread(target=work, name=f"prompt-{request.prompt.id}", daemon=True).start()
+        threading.Thread(target=work, name=f"prompt-{request.prompts[0].id}", daemon=True).start()
         while True:
             item = events.get()
             if item[0] == "ended":
                 if isinstance(item[1], BaseException):
                     raise item[1]
                 yield "files", take_written(self.folders)
-                yield "outcome", item[1], self.state()
+                yield "outcomes", item[1], self.state()
                 return
-            if item[0] == "message" and item[1][0] == "executed":  # the files it shows are at the head first
+            if item[0] == "message" and item[2][0] == "executed":  # the files it shows are at the head first
                 yield "files", take_written(self.folders)
             yield item
 

@@ -27,7 +27,7 @@ from typing import Any, Callable
 from ..registry import Registry
 from .config import ServerConfig
 from .extras import OptionError
-from .ray_actor import ActorSettings, PromptActor, RemotePrompt
+from .ray_actor import ActorSettings, PromptActor, RemoteBatch
 from .remote_files import FileKey, input_files, renamed, store_sent
 from .store import QueueStore, QueuedPrompt
 from .worker import Channel, Outcome, Publisher, Worker, WorkerLost, WorkerPool
@@ -78,15 +78,14 @@ def _actor_class() -> Any:
 class RayRunner:
     """A worker's runner whose prompts run in a Ray actor; made by `spawn`, and made again if Ray gives it up."""
 
-    max_batch = 1
-
-    def __init__(self, spawn: Callable[[], Any], registry: Registry, folders: Any) -> None:
+    def __init__(self, spawn: Callable[[], Any], registry: Registry, folders: Any, max_batch: int = 1) -> None:
         self._spawn, self._registry, self._folders = spawn, registry, folders
+        self.max_batch = max_batch
         self.actor = spawn()
         self._state: dict[str, Any] = {"device": "ray"}
         self._ready = False
         self._lock = threading.Lock()
-        self._current: str | None = None
+        self._current: list[str] = []
 
     def answers(self) -> bool:
         """Whether the actor answers now (asked, not remembered: an idle actor's node may be gone)."""
@@ -120,43 +119,43 @@ class RayRunner:
 
     def run_batch(self, prompts: list[QueuedPrompt], channels: list[Channel], previews: bool = False
                   ) -> list[Outcome]:
-        """Run the one prompt (an actor takes no batches yet: `max_batch` is 1) in the actor."""
+        """Run the prompts as one batch in the actor, each prompt's messages and previews to its channel."""
         import ray
         from ray.exceptions import RayActorError
 
-        [prompt], [channel] = prompts, channels
-        emit, emit_preview = channel.emit, channel.emit_preview
-        request = RemotePrompt(prompt, input_files(prompt.workflow, self._registry, self._folders), previews)
+        inputs = {name: data for prompt in prompts
+                  for name, data in input_files(prompt.workflow, self._registry, self._folders).items()}
         names: dict[FileKey, str] = {}
         with self._lock:
-            self._current = prompt.id
+            self._current = [prompt.id for prompt in prompts]
         try:
-            for ref in self.actor.run.remote(request):
+            for ref in self.actor.run.remote(RemoteBatch(prompts, inputs, previews)):
                 item = ray.get(ref)
                 if item[0] == "files":
                     names.update((sent.key, store_sent(self._folders, sent)) for sent in item[1])
                 elif item[0] == "message":
-                    emit(renamed(item[1], names))
+                    channels[item[1]].emit(renamed(item[2], names))
                 elif item[0] == "preview":
-                    emit_preview(item[1])
+                    channels[item[1]].emit_preview(item[2])
                 else:
-                    outcome, self._state = item[1], item[2]
-                    return [Outcome(outcome.status, renamed(outcome.outputs, names),
-                                    renamed(outcome.messages, names))]
+                    outcomes, self._state = item[1], item[2]
+                    return [Outcome(outcome.status, renamed(outcome.outputs, names), renamed(outcome.messages, names))
+                            for outcome in outcomes]
             raise WorkerLost("its stream of events ended without an outcome")
         except RayActorError as exc:
             self._ready = False
             raise WorkerLost(type(exc).__name__) from exc
         finally:
             with self._lock:
-                self._current = None
+                self._current = []
 
     def interrupt(self, prompt_id: str | None = None) -> bool:
         with self._lock:
-            current = self._current
-        if current is None or prompt_id not in (None, current):
+            current = list(self._current)
+        if not current or (prompt_id is not None and prompt_id not in current):
             return False
-        self.actor.interrupt.remote(current)
+        for each in current if prompt_id is None else [prompt_id]:
+            self.actor.interrupt.remote(each)
         return True
 
     def free(self, models: bool, outputs: bool) -> None:
@@ -251,7 +250,7 @@ class RayPool(WorkerPool):
             return _actor_class().options(num_cpus=ACTOR_CPUS, num_gpus=1 if gpu else 0, max_restarts=-1,
                                           max_concurrency=ACTOR_CONCURRENCY).remote(settings)
 
-        runner = RayRunner(spawn, self._registry, config.folders())
+        runner = RayRunner(spawn, self._registry, config.folders(), config.max_batch)
         worker = Worker(f"ray-{next(self._numbers)}", lambda: runner, self._store, self._publisher,
                         config.affinity_wait_s, device="ray")
         self._runners[worker] = (runner, gpu)
