@@ -15,10 +15,11 @@ first served). Each actor's `--ram-budget` is the larger model folder's size: it
 so that an actor that switches family drops models and loads them again. The loads are the sum over the
 actors of /system_stats' `model_loads`, after the burst less before it.
 
-Every server has its own temporary root and gets SIGTERM after its run. Before anything is measured it waits
-until each actor answers and has run one warm-up prompt (imports, first calls, first model loads). Prompts
-lost, over all runs and warm-ups: prompts queued less those in /history with status success; the bench exits
-with 1 unless it is 0.
+Batching is off (`--max-batch 1`): this measures actors and routing; bench/batch_throughput.py measures
+batching. Every server has its own temporary root and gets SIGTERM after its run. Before anything is
+measured it waits until each actor answers and has run one warm-up prompt (imports, first calls, first model
+loads). Prompts lost, over all runs and warm-ups: prompts queued less those in /history with status success;
+the bench exits with 1 unless it is 0.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def two_by_two(args: argparse.Namespace) -> list[Prompt]:
 
 def throughput(args: argparse.Namespace, models_dir: Path, actors: int) -> tuple[float, dict[str, int], int]:
     """Prompts/s of the SD burst on `actors` actors, the prompts each actor ran, and the prompts lost."""
-    with serving(models_dir, "--ray", "auto", "--ray-workers", str(actors)) as session:
+    with serving(models_dir, "--ray", "auto", "--ray-workers", str(actors), "--max-batch", "1") as session:
         session.wait_for_actors(actors)
         session.warm_up(sd_prompt(args, 0), actors)
         burst = [sd_prompt(args, seed) for seed in range(args.prompts)]
@@ -67,7 +68,7 @@ def throughput(args: argparse.Namespace, models_dir: Path, actors: int) -> tuple
 
 def loads(args: argparse.Namespace, models_dir: Path, affinity_wait: float, ram_budget: int) -> tuple[int, int]:
     """Model loads of the two-family queue on two actors under `affinity_wait`, and the prompts lost."""
-    flags = ("--ray", "auto", "--ray-workers", "2", "--affinity-wait", f"{affinity_wait:g}",
+    flags = ("--ray", "auto", "--ray-workers", "2", "--max-batch", "1", "--affinity-wait", f"{affinity_wait:g}",
              "--ram-budget", str(ram_budget))
     with serving(models_dir, *flags) as session:
         session.wait_for_actors(2)
