@@ -73,7 +73,6 @@ class Runner(Protocol):
 
     max_batch: int
 
-
     def run_batch(self, prompts: list[QueuedPrompt], channels: list[Channel], previews: bool = False
                   ) -> list[Outcome]: ...
     def interrupt(self, prompt_id: str | None = None) -> bool: ...
