@@ -17,7 +17,8 @@ def models(tmp_path_factory):
     from tiny_models.kandinsky import save_tiny_decoder, save_tiny_prior
 
     root = tmp_path_factory.mktemp("tiny_kandinsky")
-    return {"prior_model": str(save_tiny_prior(root / "prior")), "decoder_model": str(save_tiny_decoder(root / "decoder"))}
+    return {"prior_model": str(save_tiny_prior(root / "prior")),
+            "decoder_model": str(save_tiny_decoder(root / "decoder"))}
 
 
 @pytest.mark.parametrize("guidance", [1.0, 4.0], ids=["no-guidance", "cfg"])

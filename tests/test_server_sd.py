@@ -81,12 +81,12 @@ def test_an_interrupt_of_one_prompt_of_a_batch_stops_it_and_the_others_finish(se
     workflow = json.loads((REPO / "workflows" / "sd_txt2img.json").read_text())
     base = {"model": "tiny_sd", "steps": 150, "scheduler": "euler"}
     watcher = server.watch("batch-stop")
-    blocker = server.queue(workflow, params={"model": "tiny_sd", "steps": 30, "seed": 98}, client_id="batch-stop")
+    server.queue(workflow, params={"model": "tiny_sd", "steps": 30, "seed": 98}, client_id="batch-stop")  # a blocker
     ids = [server.queue(workflow, params={**base, "prompt": f"picture {seed}", "seed": seed}, client_id="batch-stop")
            for seed in (21, 22, 23)]
     watcher.wait_for("progress", ids[1])
     assert server.post("/interrupt", {"prompt_id": ids[1]})[1] == {"interrupted": True}
-    watcher.until_done(*ids, timeout=90)  # the blocker ended before the batch began
+    watcher.until_done(*ids, timeout=90)  # the blocker ended before the batch began: its end was read already
     history = server.get("/history")[1]
     assert len({history[i]["meta"]["started"] for i in ids}) == 1  # one batch
     assert [history[i]["status"]["status_str"] for i in ids] == ["success", "error", "success"]
