@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from nodeflow import Context, node
+from nodes.compiling import compile_denoiser
 from nodeflow.fingerprint import path_fingerprint, source_fingerprint
 from nodes.folder_inputs import CheckpointFile, ModelName
 from nodes.model_locator import locate
@@ -62,13 +63,18 @@ def _as_sd_pipelines_load(config_ref: str, index: dict[str, Any]) -> Scheduler:
     return Scheduler(class_name, {**config, **fixed, "_use_default_values": defaults, "_class_name": class_name})
 
 
-@node("sd.load_model", category="loaders", version="1.1.0", display_name="Load SD Model", fingerprint=model_fingerprint)
-def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto") -> SDModel:
-    """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts."""
+@node("sd.load_model", category="loaders", version="1.2.0", display_name="Load SD Model", fingerprint=model_fingerprint)
+def load_model(ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto",
+               compile: bool = False) -> SDModel:
+    """A Stable Diffusion model: a diffusers folder (in the models folder) or a hub id, split into its parts.
+    `compile` compiles the UNet with torch.compile: the first prompt (and each new size) takes longer while it
+    compiles, the later ones run faster (on a GPU)."""
     ref = locate(ctx.folders, model).ref
     index = read_model_index(ref)
     names = ("tokenizer", "text_encoder", "unet", "vae")
     components = {name: load_component(ref, name, index, dtype) for name in names}
+    if compile:
+        compile_denoiser(components["unet"], ctx.device)
     return pin(_handles(components, _as_sd_pipelines_load(ref, index), ref), device)
 
 
