@@ -229,11 +229,6 @@ def _mib(nbytes: int) -> str:
     return f"{nbytes / 2**20:,.0f} MiB"
 
 
-def _compiled(module: Any) -> bool:
-    """Compiled with `nn.Module.compile`: hooks added and removed at each use would make it compile again."""
-    return getattr(module, "_compiled_call_impl", None) is not None
-
-
 @contextmanager
 def _stopping_on(interrupt: threading.Event | None, module: Any) -> Iterator[None]:
     """Forward pre-hooks on the module and on each of its submodules that has children (UNet, transformer and
@@ -241,10 +236,9 @@ def _stopping_on(interrupt: threading.Event | None, module: Any) -> Iterator[Non
 
     Only module calls are checked: a single operation (one huge attention product) runs to its end, work
     outside modules (a scheduler step, which diffusers gives no hook for) runs on, and on a GPU the kernels
-    already queued finish. A compiled module gets no hooks (they would make it compile again at each use).
-    Between steps, nodes call `ctx.check_interrupt()`."""
+    already queued finish. Between steps, nodes call `ctx.check_interrupt()`."""
     torch = sys.modules.get("torch")  # a module is a torch module only once torch is imported
-    if interrupt is None or torch is None or not isinstance(module, torch.nn.Module) or _compiled(module):
+    if interrupt is None or torch is None or not isinstance(module, torch.nn.Module):
         yield
         return
     from .context import Interrupted

@@ -8,8 +8,7 @@ from typing import Any
 def compile_denoiser(module: Any, device: str) -> None:
     """Compile `module` in place (`nn.Module.compile`): its forward is compiled at its first call for the shapes
     it meets, and stays compiled as long as the model service keeps the module, so later prompts do not compile
-    again. On a GPU its memory is laid out channels-last first, which its convolutions run faster on. A compiled
-    module is not interrupted inside a forward pass, only between steps (`model_service._stopping_on`)."""
+    again. On a GPU its memory is laid out channels-last first, which its convolutions run faster on."""
     import torch
 
     if device.startswith("cuda"):
