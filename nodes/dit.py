@@ -11,6 +11,7 @@ import difflib
 from typing import NamedTuple
 
 from nodeflow import Context, node
+from nodes.compiling import compile_denoiser
 from nodes.folder_inputs import ModelName
 from nodes.model_locator import locate
 
@@ -41,16 +42,19 @@ def labels_from_id2label(id2label: dict | None) -> dict[str, int]:
     return dict(sorted(labels.items()))
 
 
-@node("dit.load_model", category="loaders", version="1.2.0", display_name="Load DiT Model",
+@node("dit.load_model", category="loaders", version="1.3.0", display_name="Load DiT Model",
       fingerprint=model_fingerprint)
 def load_model(
-    ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto"
+    ctx: Context, model: ModelName, dtype: DType = "float32", device: Placement = "auto", compile: bool = False
 ) -> DiTModel:
     """Load a DiT pipeline folder or hub id: transformer (with the ImageNet labels of its
-    model_index.json), VAE, and the folder's own scheduler."""
+    model_index.json), VAE, and the folder's own scheduler. `compile` compiles the transformer with
+    torch.compile (see Load SD Model)."""
     ref = locate(ctx.folders, model).ref
     index = read_model_index(ref)
     transformer = load_component(ref, "transformer", index, dtype)
+    if compile:
+        compile_denoiser(transformer, ctx.device)
     vae = load_component(ref, "vae", index, dtype)
     labels = labels_from_id2label(index.get("id2label"))
     # The number of classes the label node checks ids against, without bringing the transformer onto a device.

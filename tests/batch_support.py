@@ -33,6 +33,13 @@ def _pixels(report: Any, decoder: str) -> np.ndarray:
     return np.asarray(image).astype(int)
 
 
+def solo_image(root: Path, workflow: Workflow, decoder: str = "decode") -> np.ndarray:
+    """The image of `workflow` run alone, on an executor of its own."""
+    report = _executor(root).run(workflow)
+    assert report.ok, report.failures
+    return _pixels(report, decoder)
+
+
 def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any, decoder: str = "decode"
                      ) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
     """The images of `runs` as one batch and each alone, and the sizes of the batched calls made."""
