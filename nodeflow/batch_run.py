@@ -3,9 +3,9 @@
 At each step, runs whose node has the same cache key share one execution (the
 others take its outputs, as from the cache). Runs whose keys differ run the
 node each on their own, unless it is declared `batch=True` and they differ only
-in linked values that stack (`nodeflow.batching`): then it runs once on the
-stacked values and each run records its own part, under its own cache key,
-with its own events. A batched call that fails is run again per run, so that a
+in linked values that stack (`nodeflow.batching`) and in its per-sample inputs
+(seeds): then it runs once on the stacked values and each run records its own
+part, under its own cache key, with its own events. A batched call that fails is run again per run, so that a
 failure stays with the prompt that caused it. An interrupt of one run stops that
 run where it is; the others run the step again and go on.
 """
