@@ -2,7 +2,7 @@
 
 from nodeflow import Context, Folders, Limits, Registry, node
 from nodeflow.server.store import QueuedPrompt
-from nodeflow.server.worker import PromptRunner
+from nodeflow.server.worker import Channel, PromptRunner
 
 
 @node("watch.count", category="test", output="count")
@@ -25,7 +25,7 @@ def run(tmp_path, previews: bool) -> list:
     runner = PromptRunner(Registry([count, sink]), "cpu", Folders(output=tmp_path))
     frames: list = []
     prompt = QueuedPrompt(f"p{previews}", 1, WORKFLOW, WORKFLOW, None, {}, ["s"])
-    outcome = runner.run(prompt, lambda message: None, frames.append, previews)
+    [outcome] = runner.run_batch([prompt], [Channel(lambda message: None, frames.append)], previews)
     assert outcome.status == "success"
     return frames
 
@@ -37,6 +37,7 @@ def test_previews_are_made_only_for_watching_clients(tmp_path):
 
 def test_runner_validates_prompts_against_its_limits(tmp_path):
     runner = PromptRunner(Registry([count, sink]), "cpu", Folders(output=tmp_path), Limits(max_nodes=1))
-    outcome = runner.run(QueuedPrompt("p", 1, WORKFLOW, WORKFLOW, None, {}, ["s"]), lambda message: None, print)
+    [outcome] = runner.run_batch([QueuedPrompt("p", 1, WORKFLOW, WORKFLOW, None, {}, ["s"])],
+                                 [Channel(lambda message: None, print)])
     [[kind, error]] = outcome.messages
     assert outcome.status == "error" and kind == "execution_error" and "too_many_nodes" in error["exception_message"]

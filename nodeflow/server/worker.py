@@ -119,10 +119,6 @@ class PromptRunner:
         self._current: list[str] = []  # the prompts running (a batch of them)
         self._interrupt_wanted: str | None = None
 
-    def run(self, prompt: QueuedPrompt, emit: Callable[[Message], None], emit_preview: Callable[[Any], None],
-            previews: bool = False) -> Outcome:
-        return self.run_batch([prompt], [Channel(emit, emit_preview)], previews)[0]
-
     def run_batch(self, prompts: list[QueuedPrompt], channels: list[Channel], previews: bool = False
                   ) -> list[Outcome]:
         """Run the prompts as one batch (`Executor.run_batch`), each telling its own channel what happens."""
