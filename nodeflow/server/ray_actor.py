@@ -28,7 +28,7 @@ from ..limits import Limits
 from ..quiet import quiet_libraries
 from ..registry import default_registry
 from .messages import preview_jpeg
-from .remote_files import ScratchFolders, clear, place_inputs, take_written
+from .remote_files import ScratchFolders, clear, place_inputs
 from .store import QueuedPrompt
 from .worker import Channel, PromptRunner
 
@@ -100,13 +100,14 @@ class PromptActor:
         while True:
             item = events.get()
             if item[0] == "ended":
+                left = self.folders.end_request()
                 if isinstance(item[1], BaseException):
                     raise item[1]
-                yield "files", take_written(self.folders)
+                yield "files", left
                 yield "outcomes", item[1], self.state()
                 return
             if item[0] == "message" and item[2][0] == "executed":  # the files it shows are at the head first
-                yield "files", take_written(self.folders)
+                yield "files", self.folders.take_written()
             yield item
 
     def interrupt(self, prompt_id: str) -> None:

@@ -2,15 +2,19 @@
 
 The head sends the input-folder files a prompt names with the prompt. An actor
 runs with output and temp folders of its own, which hold only what its current
-prompt wrote and has not sent yet: it sends them (and removes them) before
-each `executed` message and at the end. The head writes each into its own
-folder under a name of its own (a file `create_numbered` made is numbered
-again after what the head's folder holds, as a local worker would number it),
-and renames the file's references in the messages, outputs and history.
+request (one prompt, or a batch) wrote: a file `create_numbered` made is sent
+once its block ends, before the next `executed` message, and the rest at the
+end of the request, when the folders are emptied. Until then no file is
+removed, so no name is handed out twice in one request: the head maps each
+name to the file it stored under a name of its own (a numbered file is
+numbered again after what the head's folder holds, as a local worker would
+number it), and renames the file's references in the messages, outputs and
+history.
 """
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,19 +45,41 @@ class SentFile:
 
 @dataclass
 class ScratchFolders(Folders):
-    """An actor's folders, remembering the files `create_numbered` made (path → stem and suffix)."""
+    """An actor's folders, knowing which files are complete and which were sent in the current request."""
 
-    numbered: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    _complete: list[tuple[FolderKind, Path, tuple[str, str]]] = field(default_factory=list, init=False)
+    _sent: set[Path] = field(default_factory=set, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     @contextmanager
     def create_numbered(self, kind: FolderKind, prefix: str, suffix: str) -> Iterator[NewFile]:
         with super().create_numbered(kind, prefix, suffix) as new:
-            self.numbered[new.path] = (prefix.rpartition("/")[2], suffix)
             yield new
+        with self._lock:
+            self._complete.append((kind, new.path, (prefix.rpartition("/")[2], suffix)))
 
-    @property
-    def key(self) -> FileKey:
-        return self.kind, self.subfolder, self.name
+    def take_written(self) -> list[SentFile]:
+        """The files `create_numbered` completed since the last call, read (they stay until the request ends)."""
+        with self._lock:
+            complete, self._complete = self._complete, []
+        self._sent.update(path for _, path, _ in complete)
+        return [self._read(kind, path, numbered) for kind, path, numbered in complete]
+
+    def end_request(self) -> list[SentFile]:
+        """What the request wrote and was not sent yet, read; then the output and temp folders are emptied."""
+        taken = self.take_written()
+        for kind in SENT_KINDS:
+            root = self.root(kind)
+            for path in sorted(root.rglob("*")) if root.is_dir() else []:
+                if path.is_file() and not path.is_symlink() and path not in self._sent:
+                    taken.append(self._read(kind, path, None))
+            clear(root)
+        self._sent.clear()
+        return taken
+
+    def _read(self, kind: FolderKind, path: Path, numbered: tuple[str, str] | None) -> SentFile:
+        subfolder = path.parent.relative_to(self.root(kind)).as_posix()
+        return SentFile(kind, "" if subfolder == "." else subfolder, path.name, path.read_bytes(), numbered)
 
 
 def input_files(workflow: dict[str, Any], registry: Registry, folders: Folders) -> dict[str, bytes]:
@@ -83,20 +109,6 @@ def place_inputs(folders: Folders, files: dict[str, bytes]) -> None:
         path = folders.inside("input", name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-
-
-def take_written(folders: ScratchFolders) -> list[SentFile]:
-    """Every file in the output and temp folders, read and removed."""
-    taken = []
-    for kind in SENT_KINDS:
-        root = folders.root(kind)
-        for path in sorted(root.rglob("*")) if root.is_dir() else []:
-            if path.is_file() and not path.is_symlink():
-                subfolder = path.parent.relative_to(root).as_posix()
-                taken.append(SentFile(kind, "" if subfolder == "." else subfolder, path.name, path.read_bytes(),
-                                      folders.numbered.pop(path, None)))
-                path.unlink()
-    return taken
 
 
 def store_sent(folders: Folders, sent: SentFile) -> str:
