@@ -61,10 +61,11 @@ def _sdxl_guidance(unet: SDXLUNet, positive: SDXLConditioning, negative: SDXLCon
         embeds, pooled = torch.cat([negative_embeds, embeds]), torch.cat([negative_pooled, pooled])
         time_ids = torch.cat([negative_ids, time_ids])
     batch = latents.shape[0]
+    per_prompt = batch // positive.embeds.shape[0]  # the latents of one prompt; 1 when prompts are stacked
     device = latents.device
-    added = {"text_embeds": pooled.repeat_interleave(batch, 0).to(device),
+    added = {"text_embeds": pooled.repeat_interleave(per_prompt, 0).to(device),
              "time_ids": time_ids.repeat_interleave(batch, 0).to(device)}
-    return _Guidance(embeds.repeat_interleave(batch, 0).to(device), guided, scale, rescale,
+    return _Guidance(embeds.repeat_interleave(per_prompt, 0).to(device), guided, scale, rescale,
                      _timestep_cond(unet, scale, latents), prepare_controls(positive, negative, guided, latents), added)
 
 
@@ -98,7 +99,7 @@ def sdxl_empty_latents(
     return empty_latents(ctx, unet, vae, width, height, batch_size, seed)  # type: ignore[arg-type]  # same fields
 
 
-@node("sdxl.denoise", category="sampling", version="1.0.0", display_name="SDXL Denoise (txt2img)")
+@node("sdxl.denoise", category="sampling", version="1.0.0", display_name="SDXL Denoise (txt2img)", batch=True)
 def denoise(
     ctx: Context, unet: SDXLUNet, scheduler: Scheduler, noise: Latents, positive: SDXLConditioning,
     negative: SDXLConditioning | None = None, steps: Steps = 50, guidance_scale: Guidance = 5.0,
@@ -125,7 +126,8 @@ def _start_at(instance: Any, denoising_start: float) -> int:
     return len(instance.timesteps) - count
 
 
-@node("sdxl.denoise_image", category="sampling", version="1.0.0", display_name="SDXL Denoise Image (img2img)")
+@node("sdxl.denoise_image", category="sampling", version="1.0.0", display_name="SDXL Denoise Image (img2img)",
+      batch=True)
 def denoise_image(
     ctx: Context, unet: SDXLUNet, scheduler: Scheduler, latents: Latents, positive: SDXLConditioning,
     negative: SDXLConditioning | None = None, steps: Steps = 50,

@@ -8,7 +8,7 @@ compatibility is "same class or subclass". Nothing here imports diffusers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nodeflow import ModelHandle
@@ -236,7 +236,9 @@ class SDXLUNet(ModelHandle):
 class SDXLConditioning:
     """SDXL text conditioning: both encoders' hidden states side by side, the second's pooled projection, and the
     size and crop conditioning (sizes are (height, width); None means the image's size). `empty_prompt` marks the
-    pipeline's "no negative prompt", which the model may turn into zeros."""
+    pipeline's "no negative prompt", which the model may turn into zeros.
+
+    Stacks for batch nodes when the prompts share everything but the embeddings, and no ControlNets are attached."""
 
     embeds: Any
     pooled: Any
@@ -246,6 +248,25 @@ class SDXLConditioning:
     target_size: tuple[int, int] | None = None
     aesthetic_score: float = 6.0
     controls: tuple = ()
+
+    @classmethod
+    def stacked(cls, values: list[SDXLConditioning]) -> SDXLConditioning | None:
+        first = values[0]
+        if any(value.controls or value._size_conditioning() != first._size_conditioning() for value in values):
+            return None
+        embeds = stacked_tensors([value.embeds for value in values])
+        pooled = stacked_tensors([value.pooled for value in values])
+        if embeds is None or pooled is None:
+            return None
+        return replace(first, embeds=embeds, pooled=pooled)
+
+    def unstacked(self, count: int) -> list[SDXLConditioning]:
+        return [replace(self, embeds=embeds, pooled=pooled)
+                for embeds, pooled in zip(unstacked_tensor(self.embeds, count), unstacked_tensor(self.pooled, count))]
+
+    def _size_conditioning(self) -> tuple:
+        return (self.empty_prompt, self.original_size, self.crops_coords_top_left, self.target_size,
+                self.aesthetic_score)
 
 
 # Inpainting

@@ -42,15 +42,24 @@ def solo_image(root: Path, workflow: Workflow, decoder: str = "decode") -> np.nd
 
 def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any, decoder: str = "decode"
                      ) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
-    """The images of `runs` as one batch and each alone, and the sizes of the batched calls made."""
+    """The images of `runs` as one batch and each alone, and the sizes of the batched calls that ran as one (not
+    those that fell back to a call per prompt)."""
     batch_sizes: list[int] = []
-    real = BatchRun.batched
+    per_prompt_calls = []
+    real_batched, real_attempt = BatchRun.batched, BatchRun.attempt
 
     def counting(self: BatchRun, index: int, batched_runs: list) -> None:
-        batch_sizes.append(len(batched_runs))
-        real(self, index, batched_runs)
+        calls_before = len(per_prompt_calls)
+        real_batched(self, index, batched_runs)
+        if len(per_prompt_calls) == calls_before:
+            batch_sizes.append(len(batched_runs))
+
+    def attempt(self: BatchRun, run: Any, index: int) -> None:
+        per_prompt_calls.append(index)
+        real_attempt(self, run, index)
 
     monkeypatch.setattr(BatchRun, "batched", counting)
+    monkeypatch.setattr(BatchRun, "attempt", attempt)
     batched = _executor(tmp_path / "batched").run_batch([BatchItem(w, f"b{i}") for i, w in enumerate(runs)])
     solo = [_executor(tmp_path / f"solo{i}").run(w) for i, w in enumerate(runs)]
     assert all(report.ok for report in batched + solo), [r.failures for r in batched + solo]
