@@ -97,7 +97,7 @@ def latent_upscale_by(
     return LATENT(resized, None, samples.noise_mask)
 
 
-@node("VAEDecode", category="latent", version="1.0.0", display_name="VAE Decode", output="IMAGE")
+@node("VAEDecode", category="latent", version="1.0.0", display_name="VAE Decode", output="IMAGE", batch=True)
 def vae_decode(ctx: Context, samples: LATENT, vae: VAE) -> IMAGE:
     """The latents decoded into pixels in [0, 1]."""
     import torch

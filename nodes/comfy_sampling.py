@@ -33,10 +33,15 @@ Cfg = Annotated[float, Field(ge=0.0, le=100.0)]
 StepIndex = Annotated[int, Field(ge=0, le=10000)]
 
 
-def comfy_noise(samples: Any, seed: int) -> Any:
-    """ComfyUI's initial noise: randn of the latent's shape, float32, from a CPU generator seeded with `seed`."""
+def comfy_noise(samples: Any, seed: int | list[int]) -> Any:
+    """ComfyUI's initial noise: randn of the latent's shape, float32, from a CPU generator seeded with `seed`,
+    and the generator. For a batch node's per-sample seeds (a list), each latent's from its own seed, and the
+    list of generators."""
     import torch
 
+    if isinstance(seed, list):
+        parts = [comfy_noise(sample[None], each) for sample, each in zip(samples, seed)]
+        return torch.cat([noise for noise, _ in parts]), [generator for _, generator in parts]
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(samples.shape, generator=generator, dtype=torch.float32), generator
 
@@ -57,7 +62,7 @@ def _added(model: MODEL, entries: list[ConditioningEntry], latents: Any, negativ
     if any(entry.pooled is None for entry in entries):
         raise ValueError("the conditioning has no pooled output: encode it with an SDXL checkpoint's CLIP")
     batch = latents.shape[0]
-    pooled = torch.cat([entry.pooled.repeat_interleave(batch, 0) for entry in entries])
+    pooled = torch.cat([entry.pooled.repeat_interleave(batch // len(entry.pooled), 0) for entry in entries])
     ids = torch.tensor([_time_ids(model, latents, neg) for neg in negatives for _ in range(batch)])
     return {"text_embeds": pooled.to(latents.device, latents.dtype), "time_ids": ids.to(latents.device, latents.dtype)}
 
@@ -76,13 +81,15 @@ def _whole(entries: tuple[ConditioningEntry, ...]) -> bool:
 
 def _batched_guidance(model: MODEL, positive: ConditioningEntry, negative: ConditioningEntry, cfg: float,
                       latents: Any) -> _Guidance:
-    """One prompt each side: the [negative, positive] batch of the diffusers pipelines."""
+    """One prompt each side (or one per stacked prompt): the [negatives, positives] batch of the diffusers
+    pipelines."""
     import torch
 
     guided = not math.isclose(cfg, 1.0)
-    cond = positive.embeds.repeat_interleave(latents.shape[0], 0)
+    per_prompt = latents.shape[0] // len(positive.embeds)  # the latents of one prompt; 1 when prompts are stacked
+    cond = positive.embeds.repeat_interleave(per_prompt, 0)
     if guided:
-        uncond, cond = _same_length(negative.embeds.repeat_interleave(latents.shape[0], 0), cond)
+        uncond, cond = _same_length(negative.embeds.repeat_interleave(per_prompt, 0), cond)
         embeds = torch.cat([uncond, cond])
         added = _added(model, [negative, positive], latents, [True, False])
     else:
@@ -145,9 +152,9 @@ def _noise_mask(latent: LATENT, samples: Any) -> Any:
     return F.interpolate(mask, size=samples.shape[-2:], mode="bilinear").to(samples.device, samples.dtype)
 
 
-def sample(ctx: Context, node_name: str, model: MODEL, noise_seed: int, add_noise: bool, steps: int, cfg: float,
-           sampler_name: str, scheduler: str, positive: CONDITIONING, negative: CONDITIONING, latent: LATENT,
-           denoise: float = 1.0, start_at_step: int = 0, end_at_step: int = 10000,
+def sample(ctx: Context, node_name: str, model: MODEL, noise_seed: int | list[int], add_noise: bool, steps: int,
+           cfg: float, sampler_name: str, scheduler: str, positive: CONDITIONING, negative: CONDITIONING,
+           latent: LATENT, denoise: float = 1.0, start_at_step: int = 0, end_at_step: int = 10000,
            force_full_denoise: bool = True) -> LATENT:
     """The work of both sampler nodes (see the module's note)."""
     import torch
@@ -208,7 +215,7 @@ def _run(ctx: Context, model: MODEL, instance: Any, timesteps: Any, last: int, l
                             prepare=keep_known if mask is not None else None)
 
 
-@node("KSampler", category="sampling", version="1.0.0", output="LATENT")
+@node("KSampler", category="sampling", version="1.0.0", output="LATENT", batch=True, per_sample=("seed",))
 def ksampler(
     ctx: Context, model: MODEL, *, seed: Seed = 0, steps: Steps = 20, cfg: Cfg = 8.0,
     sampler_name: SamplerName = "euler", scheduler: SchedulerName = "normal",
@@ -222,7 +229,8 @@ def ksampler(
                   latent_image, denoise)
 
 
-@node("KSamplerAdvanced", category="sampling", version="1.0.0", output="LATENT", display_name="KSampler (Advanced)")
+@node("KSamplerAdvanced", category="sampling", version="1.0.0", output="LATENT", display_name="KSampler (Advanced)",
+      batch=True, per_sample=("noise_seed",))
 def ksampler_advanced(
     ctx: Context, model: MODEL, *, add_noise: Literal["enable", "disable"] = "enable", noise_seed: Seed = 0,
     steps: Steps = 20, cfg: Cfg = 8.0, sampler_name: SamplerName = "euler", scheduler: SchedulerName = "normal",

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .types import VAE, ControlNet, Image, Latents, Mask, Scheduler, TextEncoder, Tokenizer, UNet
+from .types import (VAE, ControlNet, Image, Latents, Mask, Scheduler, TextEncoder, Tokenizer, UNet, stacked_tensors,
+                    unstacked_tensor)
 
 __all__ = ["MODEL", "CLIP", "VAE", "CONDITIONING", "ConditioningEntry", "LATENT", "IMAGE", "MASK", "CONTROL_NET"]
 
@@ -69,6 +70,26 @@ class CONDITIONING:
 
     entries: tuple[ConditioningEntry, ...]
 
+    @classmethod
+    def stacked(cls, values: list[CONDITIONING]) -> CONDITIONING | None:
+        """Whole-image prompts of one entry each, without ControlNets (combined or area prompts run alone)."""
+        if any(len(value.entries) != 1 for value in values):
+            return None
+        entries = [value.entries[0] for value in values]
+        first = entries[0]
+        if any(entry.area is not None or entry.controls or entry.strength != first.strength for entry in entries):
+            return None
+        embeds = stacked_tensors([entry.embeds for entry in entries])
+        pooled = None if first.pooled is None else stacked_tensors([entry.pooled for entry in entries])
+        if embeds is None or (pooled is None) != (first.pooled is None):
+            return None
+        return cls((ConditioningEntry(embeds, pooled, None, first.strength),))
+
+    def unstacked(self, count: int) -> list[CONDITIONING]:
+        [entry] = self.entries
+        return [CONDITIONING((ConditioningEntry(embeds, pooled, None, entry.strength),))
+                for embeds, pooled in zip(unstacked_tensor(entry.embeds, count), unstacked_tensor(entry.pooled, count))]
+
 
 @dataclass(eq=False)
 class LATENT(Latents):
@@ -77,6 +98,23 @@ class LATENT(Latents):
     VAEEncodeForInpaint and SetLatentNoiseMask."""
 
     noise_mask: Any = None
+
+    @classmethod
+    def stacked(cls, values: list[Latents]) -> LATENT | None:
+        """One latent per prompt (a sampler draws each prompt's noise and steps from its own seed), all with a
+        noise mask or none."""
+        masks = [getattr(value, "noise_mask", None) for value in values]
+        if any(len(value.samples) != 1 or (mask is None) != (masks[0] is None) for value, mask in zip(values, masks)):
+            return None
+        samples = stacked_tensors([value.samples for value in values])
+        mask = None if masks[0] is None else stacked_tensors(masks)
+        if samples is None or (mask is None) != (masks[0] is None):
+            return None
+        return cls(samples, None, mask)
+
+    def unstacked(self, count: int) -> list[LATENT]:
+        masks = unstacked_tensor(self.noise_mask, count)
+        return [LATENT(samples, None, mask) for samples, mask in zip(unstacked_tensor(self.samples, count), masks)]
 
 
 @dataclass(eq=False)

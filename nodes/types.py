@@ -179,7 +179,7 @@ class Image:
         return None if pixels is None else cls(pixels)
 
     def unstacked(self, count: int) -> list[Image]:
-        return [Image(pixels) for pixels in unstacked_tensor(self.pixels, count)]
+        return [type(self)(pixels) for pixels in unstacked_tensor(self.pixels, count)]
 
 
 @dataclass(eq=False)

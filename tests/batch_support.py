@@ -22,26 +22,29 @@ def workflows(name: str, per_prompt: list[dict[str, Any]], **params: Any) -> lis
     return [workflow.with_params({**params, **own}) for own in per_prompt]
 
 
-def _executor(root: Path) -> Executor:
-    return Executor(default_registry(), device="cpu", folders=Folders(output=root, input=root.parent / "in",
-                                                                      trust_paths=True))
+def _executor(root: Path, models: Path | None = None) -> Executor:
+    folders = Folders(output=root, input=root.parent / "in", trust_paths=True)
+    if models is not None:
+        folders.models = [models]
+    return Executor(default_registry(), device="cpu", folders=folders)
 
 
-def _pixels(report: Any, decoder: str) -> np.ndarray:
+def _pixels(report: Any, decoded: tuple[str, str]) -> np.ndarray:
     """The decoded image as the save node writes it (8-bit)."""
-    [image] = to_pil(report.value(decoder, "image"))
+    [image] = to_pil(report.value(*decoded))
     return np.asarray(image).astype(int)
 
 
-def solo_image(root: Path, workflow: Workflow, decoder: str = "decode") -> np.ndarray:
+def solo_image(root: Path, workflow: Workflow, decoded: tuple[str, str] = ("decode", "image")) -> np.ndarray:
     """The image of `workflow` run alone, on an executor of its own."""
     report = _executor(root).run(workflow)
     assert report.ok, report.failures
-    return _pixels(report, decoder)
+    return _pixels(report, decoded)
 
 
-def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any, decoder: str = "decode"
-                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any,
+                     decoded: tuple[str, str] = ("decode", "image"),
+                     models: Path | None = None) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
     """The images of `runs` as one batch and each alone, and the sizes of the batched calls that ran as one (not
     those that fell back to a call per prompt)."""
     batch_sizes: list[int] = []
@@ -60,10 +63,10 @@ def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any, dec
 
     monkeypatch.setattr(BatchRun, "batched", counting)
     monkeypatch.setattr(BatchRun, "attempt", attempt)
-    batched = _executor(tmp_path / "batched").run_batch([BatchItem(w, f"b{i}") for i, w in enumerate(runs)])
-    solo = [_executor(tmp_path / f"solo{i}").run(w) for i, w in enumerate(runs)]
+    batched = _executor(tmp_path / "batched", models).run_batch([BatchItem(w, f"b{i}") for i, w in enumerate(runs)])
+    solo = [_executor(tmp_path / f"solo{i}", models).run(w) for i, w in enumerate(runs)]
     assert all(report.ok for report in batched + solo), [r.failures for r in batched + solo]
-    return [_pixels(r, decoder) for r in batched], [_pixels(r, decoder) for r in solo], batch_sizes
+    return [_pixels(r, decoded) for r in batched], [_pixels(r, decoded) for r in solo], batch_sizes
 
 
 def largest_difference(batched: list[np.ndarray], solo: list[np.ndarray]) -> int:

@@ -3,6 +3,7 @@ CheckpointLoaderSimple gives), and a context to call the nodes with."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
@@ -12,6 +13,9 @@ from nodeflow.model_service import ModelService
 from nodes import sd as sd_nodes
 from nodes.comfy_types import CLIP, MODEL, VAE
 from tests.sd.conftest import tiny_sd  # noqa: F401  (the session's tiny model folder)
+
+API_FILE = Path(__file__).parent / "default_sd15_api.json"  # ComfyUI's default SD 1.5 workflow, API format
+CHECKPOINT = "v1-5-pruned-emaonly.safetensors"  # the checkpoint it names
 
 
 class Checkpoint(NamedTuple):
@@ -43,3 +47,17 @@ def ctx(tmp_path) -> Context:
 def checkpoint(tiny_sd, tmp_path_factory) -> Checkpoint:  # noqa: F811
     ctx = make_context(tmp_path_factory.mktemp("load"))
     return comfy_checkpoint(sd_nodes.load_model(ctx, str(tiny_sd)))
+
+
+@pytest.fixture(scope="session")
+def comfy_user(tiny_sd, tmp_path_factory) -> Path:  # noqa: F811
+    """Folders as a ComfyUI user has them: the checkpoint the default workflow names, in models/checkpoints (the
+    tiny model's), and the tokenizer its text encoder's vocabulary needs, in models/tokenizers."""
+    from tiny_models.clip import write_tiny_clip_tokenizer
+    from tiny_models.sd_single_file import write_single_file_checkpoint
+
+    root = tmp_path_factory.mktemp("comfy_user")
+    write_single_file_checkpoint(tiny_sd, root / "models" / "checkpoints" / CHECKPOINT)
+    write_tiny_clip_tokenizer(root / "models" / "tokenizers" / "tiny-clip")
+    (root / "input").mkdir()
+    return root

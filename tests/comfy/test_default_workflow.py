@@ -18,30 +18,17 @@ from nodes.comfy_samplers import SCHEDULERS
 from tests.pipeline_support import assert_same_images
 from tests.server_support import start_client, ws_until_done
 
+from .conftest import API_FILE
+
 pytestmark = pytest.mark.timeout(240)
 
 HERE = Path(__file__).parent
 WORKFLOWS = HERE.parent.parent / "workflows"
-UI_FILE, API_FILE = HERE / "default_sd15_ui.json", HERE / "default_sd15_api.json"
-CHECKPOINT = "v1-5-pruned-emaonly.safetensors"
+UI_FILE = HERE / "default_sd15_ui.json"
 
 
-@pytest.fixture(scope="module")
-def root(tiny_sd, tmp_path_factory) -> Path:
-    """Folders as a ComfyUI user has them: the checkpoint the default workflow names, in models/checkpoints (the
-    tiny model's), and the tokenizer its text encoder's vocabulary needs, in models/tokenizers."""
-    from tiny_models.clip import write_tiny_clip_tokenizer
-    from tiny_models.sd_single_file import write_single_file_checkpoint
-
-    root = tmp_path_factory.mktemp("comfy_user")
-    write_single_file_checkpoint(tiny_sd, root / "models" / "checkpoints" / CHECKPOINT)
-    write_tiny_clip_tokenizer(root / "models" / "tokenizers" / "tiny-clip")
-    (root / "input").mkdir()
-    return root
-
-
-def _run(root: Path, workflow: Path, output: Path, *params: str) -> np.ndarray:
-    args = ["run", str(workflow), "--models-dir", str(root / "models"), "--input-dir", str(root / "input"),
+def _run(comfy_user: Path, workflow: Path, output: Path, *params: str) -> np.ndarray:
+    args = ["run", str(workflow), "--models-dir", str(comfy_user / "models"), "--input-dir", str(comfy_user / "input"),
             "--output", str(output), "--device", "cpu"]
     for param in params:
         args += ["--param", param]
@@ -52,7 +39,7 @@ def _run(root: Path, workflow: Path, output: Path, *params: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def reference(tiny_sd, root, tmp_path_factory) -> np.ndarray:
+def reference(tiny_sd, comfy_user, tmp_path_factory) -> np.ndarray:
     """sd_txt2img on the tiny model's folder with the default workflow's settings and ComfyUI's euler + normal
     as our mapping makes it. The tiny VAE has 2 pixels per latent, so the 64×64 latents of a 512×512
     EmptyLatentImage (ComfyUI divides by 8) decode to 128×128."""
@@ -66,19 +53,19 @@ def reference(tiny_sd, root, tmp_path_factory) -> np.ndarray:
     params = [f"model={tiny_sd}", f"seed={sampler['seed']}", f"steps={sampler['steps']}",
               f"guidance_scale={sampler['cfg']}", f"prompt={positive}", f"negative_prompt={negative}",
               "width=128", "height=128"]
-    return _run(root, path, path.parent / "out", *params)
+    return _run(comfy_user, path, path.parent / "out", *params)
 
 
 @pytest.mark.parametrize("workflow", [UI_FILE, API_FILE], ids=["ui", "api"])
-def test_nodeflow_run_renders_the_default_comfyui_workflow_unchanged(root, reference, workflow, tmp_path):
-    assert_same_images([_run(root, workflow, tmp_path)], [reference])
+def test_nodeflow_run_renders_the_default_comfyui_workflow_unchanged(comfy_user, reference, workflow, tmp_path):
+    assert_same_images([_run(comfy_user, workflow, tmp_path)], [reference])
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("fmt", ["ui", "api"])
-async def test_post_prompt_renders_the_default_comfyui_workflow_unchanged(aiohttp_client, root, reference, fmt,
+async def test_post_prompt_renders_the_default_comfyui_workflow_unchanged(aiohttp_client, comfy_user, reference, fmt,
                                                                          tmp_path):
-    client = await start_client(aiohttp_client, tmp_path, default_registry(), models_dirs=[root / "models"])
+    client = await start_client(aiohttp_client, tmp_path, default_registry(), models_dirs=[comfy_user / "models"])
     ws = await client.ws_connect("/ws?clientId=comfy")
     await ws.receive_json()  # status
     prompt = json.loads((UI_FILE if fmt == "ui" else API_FILE).read_text())
