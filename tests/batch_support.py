@@ -13,7 +13,7 @@ from nodeflow.batch_run import BatchRun
 from nodeflow.executor import BatchItem
 from nodeflow.registry import default_registry
 from nodes.image import to_pil
-from tests.pipeline_support import WORKFLOWS
+from tests.pipeline_support import WORKFLOWS, pattern_image
 
 
 def workflows(name: str, per_prompt: list[dict[str, Any]], **params: Any) -> list[Workflow]:
@@ -72,3 +72,15 @@ def batched_and_solo(tmp_path: Path, runs: list[Workflow], monkeypatch: Any,
 def largest_difference(batched: list[np.ndarray], solo: list[np.ndarray]) -> int:
     """The largest difference of an 8-bit channel value between a prompt's batched and solo image."""
     return max(int(np.abs(ours - alone).max()) for ours, alone in zip(batched, solo))
+
+
+def img2img_batch_difference(tmp_path: Path, monkeypatch: Any, name: str, per_prompt: list[dict[str, Any]],
+                             **params: Any) -> int:
+    """The largest difference between batched and solo images of workflows/<name>.json (an img2img workflow)
+    from a pattern image; asserts that the denoiser and the decoder each ran once for all."""
+    (tmp_path / "in").mkdir()
+    pattern_image().save(tmp_path / "in" / "start.png")
+    runs = workflows(name, per_prompt, image="start.png", **params)
+    batched, solo, batch_sizes = batched_and_solo(tmp_path, runs, monkeypatch)
+    assert batch_sizes == [len(runs)] * 2
+    return largest_difference(batched, solo)

@@ -15,8 +15,7 @@ from nodeflow import Workflow
 from nodeflow.batching import batch_key
 from nodeflow.plan import plan
 from nodeflow.registry import default_registry
-from tests.batch_support import batched_and_solo, largest_difference, workflows
-from tests.pipeline_support import pattern_image
+from tests.batch_support import batched_and_solo, img2img_batch_difference, largest_difference, workflows
 
 PROMPTS = [{"prompt": "a red house", "negative_prompt": "", "seed": 11},
            {"prompt": "a blue boat", "negative_prompt": "fog", "seed": 12},
@@ -34,13 +33,8 @@ def test_txt2img_batched_equals_solo(tiny_sd, tmp_path, monkeypatch, scheduler, 
 
 
 def test_img2img_batched_equals_solo(tiny_sd, tmp_path, monkeypatch):
-    (tmp_path / "in").mkdir()
-    pattern_image().save(tmp_path / "in" / "start.png")
-    runs = workflows("sd_img2img", PROMPTS, model=str(tiny_sd), steps=4, scheduler="euler_ancestral",
-                     guidance_scale=5.0, image="start.png", strength=0.6)
-    batched, solo, batch_sizes = batched_and_solo(tmp_path, runs, monkeypatch)
-    assert batch_sizes == [3, 3]
-    assert largest_difference(batched, solo) <= 1
+    assert img2img_batch_difference(tmp_path, monkeypatch, "sd_img2img", PROMPTS, model=str(tiny_sd), steps=4,
+                                    scheduler="euler_ancestral", guidance_scale=5.0, strength=0.6) <= 1
 
 
 def test_prompts_differing_in_prompt_seed_or_scheduler_share_a_batch_key_and_others_do_not():

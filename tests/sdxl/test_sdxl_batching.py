@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nodes.types import SDXLConditioning
-from tests.batch_support import batched_and_solo, largest_difference, workflows
-from tests.pipeline_support import pattern_image
+from tests.batch_support import batched_and_solo, img2img_batch_difference, largest_difference, workflows
 
 PROMPTS = [{"prompt": "a red house", "negative_prompt": "rain", "seed": 11},
            {"prompt": "a blue boat", "negative_prompt": "fog", "seed": 12},
@@ -33,13 +32,8 @@ def test_base_then_refiner_batched_equals_solo(tiny_sdxl, tiny_sdxl_refiner, tmp
 
 
 def test_img2img_batched_equals_solo(tiny_sdxl, tmp_path, monkeypatch):
-    (tmp_path / "in").mkdir()
-    pattern_image().save(tmp_path / "in" / "start.png")
-    runs = workflows("sdxl_img2img", PROMPTS, model=str(tiny_sdxl), steps=4, scheduler="euler_ancestral",
-                     guidance_scale=5.0, image="start.png", strength=0.6)
-    batched, solo, batch_sizes = batched_and_solo(tmp_path, runs, monkeypatch)
-    assert batch_sizes == [3, 3]
-    assert largest_difference(batched, solo) <= 1
+    assert img2img_batch_difference(tmp_path, monkeypatch, "sdxl_img2img", PROMPTS, model=str(tiny_sdxl), steps=4,
+                                    scheduler="euler_ancestral", guidance_scale=5.0, strength=0.6) <= 1
 
 
 def test_conditionings_that_differ_beyond_their_embeddings_do_not_stack():
