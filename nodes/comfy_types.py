@@ -101,8 +101,8 @@ class LATENT(Latents):
 
     @classmethod
     def stacked(cls, values: list[Latents]) -> LATENT | None:
-        """One latent per prompt (a sampler draws each prompt's noise and steps from its own seed), all with a
-        noise mask or none."""
+        """One latent per prompt (a batched sampler keeps one random stream per latent, from its prompt's seed),
+        all with a noise mask or none."""
         masks = [getattr(value, "noise_mask", None) for value in values]
         if any(len(value.samples) != 1 or (mask is None) != (masks[0] is None) for value, mask in zip(values, masks)):
             return None
