@@ -45,6 +45,15 @@ def assert_same_images(ours: list[np.ndarray], theirs: list[Any]) -> None:
         assert delta == 0, f"max |Δ| = {delta}"
 
 
+def assert_same_weights(ours: Any, theirs: Any) -> None:
+    """Two torch modules hold the same parameters and buffers, bit for bit, under the same names."""
+    import torch
+
+    ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
+    assert ours_state.keys() == theirs_state.keys()
+    assert all(torch.equal(ours_state[key], theirs_state[key]) for key in theirs_state)
+
+
 def assert_img2img_defaults(workflow: str, pipeline_class: Any) -> None:
     """The workflow's denoise steps, strength and guidance are the pipeline's defaults."""
     import inspect

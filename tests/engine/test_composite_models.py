@@ -9,6 +9,8 @@ from typing import Any
 
 from nodeflow import Context, Executor, Graph, ModelHandle, Registry, node
 
+from .graph_support import shown_value
+
 LOADS: list[str] = []
 
 
@@ -56,16 +58,10 @@ def _graph() -> tuple[Graph, str]:
     return g, g.add("pair.show", value=reader).id
 
 
-def _shown(g: Graph, shown: str, executor: Executor, seed: int) -> int:
-    report = g.run(params={"seed": seed}, executor=executor)
-    assert report.ok, report.failures
-    return report.ui[shown]["values"][0]
-
-
 def test_each_part_of_a_composite_output_is_owned_with_its_recipe():
     g, shown = _graph()
     executor = Executor(g.registry, device="cpu")
-    assert _shown(g, shown, executor, 0) == 11
+    assert shown_value(g, shown, executor, 0) == 11
     assert len(executor.models.loaded()) == 2 and all(m["key"] for m in executor.models.loaded())
     assert executor.models.recipe_keys() == executor.model_recipes(g.workflow) != frozenset()
 
@@ -74,8 +70,8 @@ def test_the_dropped_parts_of_a_composite_output_are_made_again_when_next_used()
     LOADS.clear()
     g, shown = _graph()
     executor = Executor(g.registry, device="cpu")
-    assert _shown(g, shown, executor, 0) == 11
+    assert shown_value(g, shown, executor, 0) == 11
     assert executor.models.unload() == 2
-    assert _shown(g, shown, executor, 1) == 12  # the loader's output is cached; its parts are made again
+    assert shown_value(g, shown, executor, 1) == 12  # the loader's output is cached; its parts are made again
     assert LOADS == ["a", "a"]
     assert all(m["loaded"] for m in executor.models.loaded())

@@ -4,6 +4,8 @@ idle ones on request, and makes a dropped one again from its recipe when a node 
 from __future__ import annotations
 
 from nodeflow import Context, Executor, Graph, ModelHandle, Registry, node
+
+from .graph_support import shown_value
 from nodeflow.models import Recipe
 
 LOADS: list[str] = []
@@ -44,17 +46,11 @@ def _graph() -> tuple[Graph, str]:
     return g, g.add("toy.show", value=reader).id
 
 
-def _shown(g: Graph, shown: str, executor: Executor, seed: int) -> int:
-    report = g.run(params={"seed": seed}, executor=executor)
-    assert report.ok, report.failures
-    return report.ui[shown]["values"][0]
-
-
 def test_a_loaded_model_is_owned_with_its_recipe():
     LOADS.clear()
     g, shown = _graph()
     executor = Executor(g.registry, device="cpu")
-    assert _shown(g, shown, executor, 1) == 6
+    assert shown_value(g, shown, executor, 1) == 6
     [model] = executor.models.loaded()
     assert model["source"] == "a" and model["loaded"] and model["in_use"] is False and model["device"] == "cpu"
     assert executor.models.recipe_keys() == {model["key"]} == executor.model_recipes(g.workflow)
@@ -64,10 +60,10 @@ def test_a_dropped_model_is_made_again_from_its_recipe_when_next_used():
     LOADS.clear()
     g, shown = _graph()
     executor = Executor(g.registry, device="cpu")
-    assert _shown(g, shown, executor, 1) == 6
+    assert shown_value(g, shown, executor, 1) == 6
     assert executor.models.unload() == 1
     assert executor.models.recipe_keys() == frozenset() and executor.models.loaded()[0]["loaded"] is False
-    assert _shown(g, shown, executor, 2) == 7  # the loader's output is cached; its module is made again
+    assert shown_value(g, shown, executor, 2) == 7  # the loader's output is cached; its module is made again
     assert LOADS == ["a", "a"]
     assert executor.models.loaded()[0]["loaded"] is True
 

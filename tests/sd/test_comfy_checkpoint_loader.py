@@ -12,6 +12,7 @@ import torch
 from nodeflow import Context, Folders
 from nodeflow.model_service import ModelService
 from nodes import comfy_loaders
+from tests.pipeline_support import assert_same_weights
 
 
 def _models_folder(root: Path) -> Path:
@@ -24,12 +25,6 @@ def _models_folder(root: Path) -> Path:
 def _load(models: Path, name: str) -> comfy_loaders.Checkpoint:
     ctx = Context("ckpt", "CheckpointLoaderSimple", "cpu", ModelService().on("cpu"), Folders(models=[models]))
     return comfy_loaders.checkpoint_loader_simple(ctx, name)
-
-
-def _same_weights(ours: torch.nn.Module, theirs: torch.nn.Module) -> None:
-    ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
-    assert ours_state.keys() == theirs_state.keys()
-    assert all(torch.equal(ours_state[key], theirs_state[key]) for key in theirs_state)
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +40,10 @@ def test_an_sd1_checkpoint_loads_the_weights_it_was_written_from(sd1_models, sd_
     model, clip, vae = _load(sd1_models, "tiny_sd1.safetensors")
     assert model.family == clip.family == "sd1" and model.requires_aesthetics_score is False
     assert model.scheduler.class_name == "PNDMScheduler" and model.scheduler.config["prediction_type"] == "epsilon"
-    _same_weights(model.module, sd_components["unet"])
-    _same_weights(vae.module, sd_components["vae"])
+    assert_same_weights(model.module, sd_components["unet"])
+    assert_same_weights(vae.module, sd_components["vae"])
     [encoder], [tokenizer] = clip.encoders, clip.tokenizers
-    _same_weights(encoder.module, sd_components["text_encoder"])
+    assert_same_weights(encoder.module, sd_components["text_encoder"])
     assert tokenizer.module("a cat").input_ids == sd_components["tokenizer"]("a cat").input_ids
 
 
@@ -68,10 +63,10 @@ def test_an_sdxl_checkpoint_is_read_as_sdxl_with_its_sizes_and_weights(tmp_path)
                 "addition_time_embed_dim", "use_linear_projection"):
         assert model.config[key] == theirs["unet"].config[key] or list(model.config[key]) == list(
             theirs["unet"].config[key]), key
-    _same_weights(model.module, theirs["unet"])
-    _same_weights(vae.module, theirs["vae"])
+    assert_same_weights(model.module, theirs["unet"])
+    assert_same_weights(vae.module, theirs["vae"])
     for ours, name in zip(clip.encoders, ("text_encoder", "text_encoder_2")):
-        _same_weights(ours.module, theirs[name])
+        assert_same_weights(ours.module, theirs[name])
     assert clip.tokenizers[1].module.pad_token == "!"
 
 
@@ -87,9 +82,9 @@ def test_an_sdxl_refiner_checkpoint_is_read_as_a_refiner_with_its_one_encoder(tm
     model, clip, _ = _load(models, "tiny_refiner.safetensors")
     theirs = StableDiffusionXLImg2ImgPipeline.from_pretrained(folder).components
     assert model.family == "sdxl" and model.requires_aesthetics_score is True
-    _same_weights(model.module, theirs["unet"])
+    assert_same_weights(model.module, theirs["unet"])
     [encoder] = clip.encoders
-    _same_weights(encoder.module, theirs["text_encoder_2"])
+    assert_same_weights(encoder.module, theirs["text_encoder_2"])
 
 
 def test_an_unknown_checkpoint_layout_is_refused_naming_what_was_found(tmp_path):

@@ -7,18 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from nodeflow import Context, Executor, Folders, Graph, Registry, node
 from nodeflow.model_service import ModelService
 from nodes import comfy_loaders
 from nodes.comfy_types import CLIP
-
-
-def _same_weights(ours: torch.nn.Module, theirs: torch.nn.Module) -> None:
-    ours_state, theirs_state = ours.state_dict(), theirs.state_dict()
-    assert ours_state.keys() == theirs_state.keys()
-    assert all(torch.equal(ours_state[key], theirs_state[key]) for key in theirs_state)
+from tests.pipeline_support import assert_same_weights
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +78,12 @@ def test_vae_loader_reads_a_vae_file_of_its_own_in_the_original_layout(models, s
     (tmp_path / "vae").mkdir()
     save_file({key.removeprefix("first_stage_model."): tensor for key, tensor in checkpoint.items()
                if key.startswith("first_stage_model.")}, str(tmp_path / "vae" / "tiny_vae.safetensors"))
-    _same_weights(comfy_loaders.vae_loader(_ctx(tmp_path), "tiny_vae.safetensors").module, sd_components["vae"])
+    assert_same_weights(comfy_loaders.vae_loader(_ctx(tmp_path), "tiny_vae.safetensors").module, sd_components["vae"])
 
 
 def test_vae_loader_reads_a_diffusers_vae_folder(tiny_sd, sd_components, tmp_path):
     shutil.copytree(tiny_sd / "vae", tmp_path / "vae" / "tiny")
-    _same_weights(comfy_loaders.vae_loader(_ctx(tmp_path), "tiny").module, sd_components["vae"])
+    assert_same_weights(comfy_loaders.vae_loader(_ctx(tmp_path), "tiny").module, sd_components["vae"])
 
 
 @pytest.fixture(scope="module")
@@ -124,4 +118,4 @@ def test_controlnet_loader_reads_an_original_layout_controlnet(tiny_sd, tmp_path
     folder = make_tiny_controlnet(tmp_path / "cn", sd_folder=tiny_sd)
     write_controlnet_checkpoint(folder, tmp_path / "controlnet" / "tiny_cn.safetensors")
     loaded = comfy_loaders.controlnet_loader(_ctx(tmp_path), "tiny_cn.safetensors")
-    _same_weights(loaded.module, ControlNetModel.from_pretrained(folder))
+    assert_same_weights(loaded.module, ControlNetModel.from_pretrained(folder))
